@@ -1,0 +1,57 @@
+# olist-dw: the two commands of the README are `make demo` and `make test`.
+SHELL := /bin/bash
+PYTHON ?= python3.11
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+export DO_NOT_TRACK := 1
+export AIRFLOW__COSMOS__ENABLE_TELEMETRY := False
+
+.PHONY: demo test venv lint pytest manifest airflow dashboard lock clean bench-generate
+
+## demo: set up the environment if missing, then run the whole pipeline locally (embedded default)
+demo: venv manifest
+	$(BIN)/olist-dw demo
+
+## test: set up the environment if missing, then lint and run the whole test suite
+test: venv manifest lint pytest
+
+venv: $(STAMP)
+
+# The environment is rebuilt only when the pinned requirements change.
+$(STAMP): requirements.txt requirements-dev.txt constraints.txt pyproject.toml
+	@command -v $(PYTHON) >/dev/null || { echo "error: $(PYTHON) not found (Python 3.11 is required)"; exit 1; }
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check uv==0.13.9
+	$(BIN)/uv pip install --quiet --python $(BIN)/python -r requirements-dev.txt -c constraints.txt
+	$(BIN)/uv pip install --quiet --python $(BIN)/python --no-deps -e .
+	touch $(STAMP)
+
+lint: venv
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+pytest: venv manifest
+	$(BIN)/pytest
+
+## manifest: build the dbt manifest that Cosmos renders the DAGs from (DAG parsing never runs dbt)
+manifest: venv
+	$(BIN)/olist-dw dbt-manifest
+
+## airflow: start the Airflow UI and scheduler locally (http://localhost:8080) with the project's DAGs
+airflow: venv manifest
+	$(BIN)/olist-dw airflow standalone
+
+## dashboard: serve the read-only BI dashboard on http://localhost:8501
+dashboard: venv
+	$(BIN)/olist-dw dashboard
+
+## lock: re-resolve constraints.txt after editing requirements*.txt
+lock: venv
+	$(BIN)/uv pip compile requirements-dev.txt -p 3.11 --no-header -o constraints.txt
+
+bench-generate: venv
+	$(BIN)/python bench/generate.py --scale 1
+
+clean:
+	rm -rf .olist include/dbt/target include/dbt/logs

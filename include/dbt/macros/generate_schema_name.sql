@@ -1,0 +1,5 @@
+{#- Use the folder's schema name as-is (`marts`, not `main_marts`): the BI grants and the
+    dashboard name these schemas directly on both targets. -#}
+{% macro generate_schema_name(custom_schema_name, node) -%}
+    {%- if custom_schema_name is none -%}{{ target.schema }}{%- else -%}{{ custom_schema_name | trim }}{%- endif -%}
+{%- endmacro %}

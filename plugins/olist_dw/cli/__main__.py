@@ -1,0 +1,5 @@
+import sys
+
+from olist_dw.cli import main
+
+sys.exit(main())

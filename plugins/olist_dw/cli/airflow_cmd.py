@@ -1,0 +1,22 @@
+"""`olist-dw airflow ...`: the Airflow CLI with the project's local environment."""
+
+from __future__ import annotations
+
+import argparse
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    parser = subparsers.add_parser(
+        "airflow",
+        help="run the Airflow CLI on the local environment (e.g. `olist-dw airflow standalone`)",
+        add_help=False,
+    )
+    parser.add_argument("airflow_args", nargs=argparse.REMAINDER)
+    parser.set_defaults(func=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    from olist_dw.airflow_local import ensure_airflow_db, run_airflow
+
+    ensure_airflow_db()
+    return run_airflow(args.airflow_args or ["--help"], check=False).returncode

@@ -1,0 +1,109 @@
+"""The one place the project is configured: typed settings read from the environment.
+
+Every setting is an ``OLIST_*`` environment variable (see the README's settings table).
+Paths of local state are derived from ``OLIST_HOME`` so that one folder holds the lake,
+the warehouse, the simulation state and the local Airflow home.
+"""
+
+from __future__ import annotations
+
+from functools import cached_property
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+PROJECT_ROOT = Path(__file__).resolve().parents[2]
+DBT_PROJECT_DIR = PROJECT_ROOT / "include" / "dbt"
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="OLIST_", extra="ignore", frozen=True)
+
+    # --- where things run -------------------------------------------------------------------
+    target: Literal["local", "aws"] = Field("local", description="Which adapters to use.")
+    home: Path = Field(Path(".olist"), description="Folder holding all local state.")
+    source_dir: Path | None = Field(
+        None, description="Folder with the nine Olist CSVs (e.g. the Kaggle files); generated when unset."
+    )
+    scale: float = Field(0.01, gt=0, le=10, description="Scale of the generated dataset (1.0 = real size).")
+    seed: int = Field(42, description="Seed of the generated dataset and the simulator.")
+
+    # --- simulation (near real time) ---------------------------------------------------------
+    sim_tick_seconds: float = Field(60.0, gt=0, description="Simulated seconds per tick before speed-up.")
+    sim_speed_factor: float = Field(60.0, gt=0, description="Simulated time runs this many times faster.")
+    sim_orders_min: int = Field(3, ge=0, description="Fewest orders drawn per tick.")
+    sim_orders_max: int = Field(20, ge=1, description="Most orders drawn per tick.")
+    delivery_buffer_bytes: int = Field(1_048_576, gt=0, description="Delivery flushes a file at this size.")
+    delivery_buffer_seconds: float = Field(
+        10.0, gt=0, description="...or when its oldest record is this old."
+    )
+
+    # --- AWS names (used when target=aws) ----------------------------------------------------
+    aws_region: str = Field("us-east-1", description="AWS region of every resource.")
+    aws_conn_id: str = Field("aws_default", description="Airflow connection for AWS calls.")
+    redshift_conn_id: str = Field("redshift_default", description="Airflow connection for Redshift.")
+    s3_bucket: str = Field("", description="Lake bucket (from the infra stack outputs).")
+    glue_database: str = Field("olist_lake", description="Glue catalog database.")
+    glue_crawler: str = Field("olist-bronze-crawler", description="Glue crawler over bronze/.")
+    glue_job: str = Field("olist-csv-to-parquet", description="Glue Spark job converting CSV to Parquet.")
+    redshift_iam_role_arn: str = Field("", description="IAM role Redshift assumes for COPY and Spectrum.")
+    redshift_database: str = Field("olist", description="Redshift database.")
+    kinesis_stream: str = Field("olist-orders", description="Kinesis stream of simulated orders.")
+    sim_config_table: str = Field("Sim_Config", description="DynamoDB table of the simulation clock.")
+    sim_inventory_table: str = Field("Sim_Inventory", description="DynamoDB table of the inventory.")
+    sqs_queue_url: str = Field("", description="SQS queue of S3 'Object Created' events for bronze-sim/.")
+
+    @field_validator("home", "source_dir")
+    @classmethod
+    def _absolute(cls, value: Path | None) -> Path | None:
+        # Airflow tasks run from another working directory: resolve once, here.
+        return value.expanduser().resolve() if value is not None else None
+
+    @field_validator("sim_orders_max")
+    @classmethod
+    def _orders_range(cls, value: int, info) -> int:
+        low = info.data.get("sim_orders_min", 0)
+        if value < low:
+            raise ValueError(f"OLIST_SIM_ORDERS_MAX ({value}) is below OLIST_SIM_ORDERS_MIN ({low})")
+        return value
+
+    # --- derived local paths -----------------------------------------------------------------
+    @cached_property
+    def lake_dir(self) -> Path:
+        """Local data lake: bronze/, bronze-parquet/, bronze-sim/, quarantine/."""
+        return self.home / "lake"
+
+    @cached_property
+    def warehouse_path(self) -> Path:
+        """The DuckDB file dbt builds into (one writer at a time)."""
+        return self.home / "warehouse.duckdb"
+
+    @cached_property
+    def serving_path(self) -> Path:
+        """Published, read-only snapshot of marts/gold/realtime that the dashboard reads."""
+        return self.home / "serving" / "analytics.duckdb"
+
+    @cached_property
+    def generated_source_dir(self) -> Path:
+        return self.home / "source"
+
+    @cached_property
+    def effective_source_dir(self) -> Path:
+        """Where the batch reads the nine CSVs: OLIST_SOURCE_DIR, else the generated dataset."""
+        return self.source_dir or self.generated_source_dir
+
+    @cached_property
+    def sim_dir(self) -> Path:
+        """Simulation state (SQLite) and the embedded stream log."""
+        return self.home / "sim"
+
+    @cached_property
+    def airflow_home(self) -> Path:
+        return self.home / "airflow"
+
+
+def get_settings() -> Settings:
+    """Fresh settings from the current environment (cheap; call where needed, don't cache globally)."""
+    return Settings()

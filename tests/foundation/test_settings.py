@@ -1,0 +1,33 @@
+from pathlib import Path
+
+import pytest
+from olist_dw.settings import Settings
+from pydantic import ValidationError
+
+
+def test_defaults_put_all_local_state_under_home(olist_home: Path):
+    settings = Settings()
+    assert settings.target == "local"
+    assert settings.home == olist_home.resolve()
+    for derived in (settings.lake_dir, settings.warehouse_path, settings.serving_path, settings.sim_dir):
+        assert derived.is_relative_to(settings.home)
+    assert settings.warehouse_path.name == "warehouse.duckdb"
+    assert settings.effective_source_dir == settings.generated_source_dir
+
+
+def test_source_dir_overrides_generated_data(olist_home: Path, monkeypatch, tmp_path: Path):
+    monkeypatch.setenv("OLIST_SOURCE_DIR", str(tmp_path / "kaggle"))
+    assert Settings().effective_source_dir == (tmp_path / "kaggle").resolve()
+
+
+def test_bad_setting_names_the_variable(olist_home: Path, monkeypatch):
+    monkeypatch.setenv("OLIST_TARGET", "gcp")
+    with pytest.raises(ValidationError, match="target"):
+        Settings()
+
+
+def test_orders_range_is_checked(olist_home: Path, monkeypatch):
+    monkeypatch.setenv("OLIST_SIM_ORDERS_MIN", "10")
+    monkeypatch.setenv("OLIST_SIM_ORDERS_MAX", "5")
+    with pytest.raises(ValidationError, match="OLIST_SIM_ORDERS_MAX"):
+        Settings()
