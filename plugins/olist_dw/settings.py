@@ -36,9 +36,7 @@ class Settings(BaseSettings):
     sim_orders_min: int = Field(3, ge=0, description="Fewest orders drawn per tick.")
     sim_orders_max: int = Field(20, ge=1, description="Most orders drawn per tick.")
     delivery_buffer_bytes: int = Field(1_048_576, gt=0, description="Delivery flushes a file at this size.")
-    delivery_buffer_seconds: float = Field(
-        10.0, gt=0, description="...or when its oldest record is this old."
-    )
+    delivery_buffer_seconds: float = Field(10.0, gt=0, description="...or when its oldest record is this old.")
 
     # --- AWS names (used when target=aws) ----------------------------------------------------
     aws_region: str = Field("us-east-1", description="AWS region of every resource.")

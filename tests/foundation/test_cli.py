@@ -2,6 +2,7 @@ import subprocess
 import sys
 
 import pytest
+
 from olist_dw.cli import build_parser, main
 
 

@@ -1,8 +1,9 @@
 from pathlib import Path
 
 import pytest
-from olist_dw.settings import Settings
 from pydantic import ValidationError
+
+from olist_dw.settings import Settings
 
 
 def test_defaults_put_all_local_state_under_home(olist_home: Path):
