@@ -47,8 +47,13 @@ dashboard: venv
 	$(BIN)/olist-dw dashboard
 
 ## lock: re-resolve constraints.txt after editing requirements*.txt
-lock: venv
-	$(BIN)/uv pip compile requirements-dev.txt -p 3.11 --no-header -o constraints.txt
+lock: $(BIN)/uv
+	$(BIN)/uv pip compile --quiet requirements-dev.txt -p 3.11 --no-header -o constraints.txt
+	sed -i '1i # Full lock of requirements-dev.txt, made by `make lock` (uv pip compile). Do not edit by hand.' constraints.txt
+
+$(BIN)/uv:
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check uv==0.13.9
 
 bench-generate: venv
 	$(BIN)/python bench/generate.py --scale 1

@@ -23,6 +23,19 @@ class Kind(StrEnum):
     TEXT = "text"
 
 
+# Warehouse column types of the raw layer, valid on DuckDB and Redshift alike.
+SQL_TYPES: dict[Kind, str] = {
+    Kind.ID: "varchar(32)",
+    Kind.INT: "integer",
+    Kind.MONEY: "decimal(12, 2)",
+    Kind.FLOAT: "double precision",
+    Kind.TIMESTAMP: "timestamp",
+    Kind.ZIP: "varchar(5)",
+    Kind.STATE: "varchar(2)",
+    Kind.TEXT: "varchar(65535)",
+}
+
+
 @dataclass(frozen=True)
 class Column:
     name: str
@@ -42,6 +55,10 @@ class SourceFile:
     @property
     def header(self) -> list[str]:
         return [c.name for c in self.columns]
+
+    @property
+    def stem(self) -> str:
+        return self.file_name.removesuffix(".csv")
 
 
 def _cols(*spec: tuple) -> tuple[Column, ...]:
