@@ -1,0 +1,104 @@
+"""How every Cosmos task group of the project renders and runs the dbt project in include/dbt.
+
+Rendering: from the dbt manifest (`LoadMode.DBT_MANIFEST`, built by `make manifest` /
+`olist-dw dbt-manifest` and in the Astro image), so parsing a DAG file never runs dbt.
+
+Execution: `ExecutionMode.WATCHER`. One producer task runs a single `dbt build` (models and their tests,
+dbt's own threads and dependency order) while one light sensor per model reports that model's result in
+the Airflow UI. Why, for this project:
+- DuckDB takes one writing process per file: one `dbt build` is exactly one writer holding the
+  `olist_warehouse` pool slot, instead of one dbt process per model queueing on the slot.
+- Speed: a dbt invocation costs a few seconds of start-up and manifest loading, plus an Airflow task
+  start-up per model in LOCAL mode. Measured (bench/batch.py, docs in the report): see `EXECUTION_MODE_NOTE`.
+- Tests still gate publishing: a failing test fails the build, the producer and the model's sensor, so
+  the downstream publish task never runs.
+dbt is invoked in-process (`InvocationMode.DBT_RUNNER`): no interpreter start-up per command.
+
+Profiles: locally the project's profiles.yml, target `local` (dbt-duckdb, file from OLIST_WAREHOUSE_PATH);
+on AWS a Cosmos profile mapping built from the Airflow connection `settings.redshift_conn_id`, so no
+password is ever written to a file.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from cosmos import ExecutionConfig, ProfileConfig, ProjectConfig, RenderConfig
+from cosmos.constants import ExecutionMode, InvocationMode, LoadMode, TestBehavior
+
+from olist_dw.airflow_local import WAREHOUSE_POOL
+from olist_dw.dbt_runner import MANIFEST_PATH, dbt_env
+from olist_dw.settings import DBT_PROJECT_DIR, Settings, get_settings
+
+DBT_PROFILE_NAME = "olist"
+EXECUTION_MODE = ExecutionMode.WATCHER
+EXECUTION_MODE_NOTE = (
+    "WATCHER: one `dbt build` writer in the olist_warehouse pool, per-model sensors; "
+    "chosen over LOCAL+TestBehavior.BUILD, which runs one dbt invocation per model"
+)
+
+
+def project_config() -> ProjectConfig:
+    """The dbt project and the manifest the task groups are rendered from."""
+    return ProjectConfig(
+        dbt_project_path=DBT_PROJECT_DIR,
+        manifest_path=MANIFEST_PATH,
+        project_name="olist",
+        install_dbt_deps=False,  # no packages: the project's own macros only
+    )
+
+
+def profile_config(settings: Settings | None = None) -> ProfileConfig:
+    """dbt-duckdb from the project's profiles.yml locally; dbt-redshift from an Airflow connection on AWS."""
+    settings = settings or get_settings()
+    if settings.target == "aws":
+        from cosmos.profiles import RedshiftUserPasswordProfileMapping
+
+        return ProfileConfig(
+            profile_name=DBT_PROFILE_NAME,
+            target_name="aws",
+            profile_mapping=RedshiftUserPasswordProfileMapping(
+                conn_id=settings.redshift_conn_id,
+                # dbname comes from the connection's schema field; models set their own schemas.
+                profile_args={"schema": "public", "threads": 4, "sslmode": "require"},
+            ),
+        )
+    return ProfileConfig(
+        profile_name=DBT_PROFILE_NAME,
+        target_name="local",
+        profiles_yml_filepath=DBT_PROJECT_DIR / "profiles.yml",
+    )
+
+
+def execution_config() -> ExecutionConfig:
+    local = get_settings().target == "local"
+    return ExecutionConfig(
+        execution_mode=EXECUTION_MODE,
+        invocation_mode=InvocationMode.DBT_RUNNER,
+        # The producer's `dbt build` is the warehouse writer: it holds the one-slot pool locally.
+        setup_operator_args={"pool": WAREHOUSE_POOL} if local else None,
+    )
+
+
+def render_config(select: list[str]) -> RenderConfig:
+    """Render the nodes of `select` (e.g. ["tag:batch"]) from the manifest, never by running dbt."""
+    return RenderConfig(
+        load_method=LoadMode.DBT_MANIFEST,
+        select=list(select),
+        # Models and their tests run in one `dbt build`: a failing test stops everything downstream.
+        test_behavior=TestBehavior.AFTER_EACH,
+        emit_datasets=False,  # the DAGs emit the project's own assets (olist_dw.assets)
+    )
+
+
+def operator_args(settings: Settings | None = None) -> dict[str, Any]:
+    """Arguments of every Cosmos task: dbt's environment (paths, target; no secrets)."""
+    settings = settings or get_settings()
+    args: dict[str, Any] = {
+        "env": dbt_env(settings),
+        "append_env": True,  # keep PATH, HOME, AWS_* of the worker
+    }
+    if settings.target == "local":
+        # Sensors fall back to running their model with dbt on a retry: that is a writer too.
+        args["pool"] = WAREHOUSE_POOL
+    return args
