@@ -1,0 +1,331 @@
+"""The simulated shop: clock, customers, order drawing and one tick. Imported by the Lambda, Airflow and the CLI.
+
+A tick reads the clock record (`simulated_time`, `speed_factor`) from the state store, claims the window
+[simulated_time, simulated_time + tick length x speed factor) with a conditional clock update (a concurrent or
+retried tick that loses the claim does nothing), draws 3-20 orders inside that window, reserves every item with
+an atomic conditional decrement, and puts one event per accepted order on the stream. An order whose item cannot
+be reserved is rejected and the items it already reserved are released: stock never goes below zero.
+
+Draws are deterministic per (seed, window): event ids derive from them, so a tick redone after a crash on the
+embedded default produces the same event ids (and the warehouse deduplicates them).
+"""
+
+from __future__ import annotations
+
+import bisect
+import itertools
+import json
+import random
+import uuid
+from collections.abc import Sequence
+from contextlib import AbstractContextManager
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from decimal import Decimal
+from functools import lru_cache
+from pathlib import Path
+from typing import Protocol
+
+from olist_dw.errors import UserFacingError
+
+SCHEMA_VERSION = 1
+SCHEMA_PATH = Path(__file__).with_name("order_event.schema.json")
+# The simulated shop opens the day after the last purchase of the Olist dataset.
+SIM_START = datetime(2018, 10, 18, 0, 0, 0)
+TIMESTAMP_FORMAT = "%Y-%m-%d %H:%M:%S"
+
+# Share of Olist customers per state (customers file, 99,441 rows): SP about 42%.
+STATE_WEIGHTS: dict[str, int] = {
+    "SP": 41746, "RJ": 12852, "MG": 11635, "RS": 5466, "PR": 5045, "SC": 3637, "BA": 3380, "DF": 2140,
+    "ES": 2033, "GO": 2020, "PE": 1652, "CE": 1336, "PA": 975, "MT": 907, "MA": 747, "MS": 715, "PB": 536,
+    "PI": 495, "RN": 485, "AL": 413, "SE": 350, "TO": 280, "RO": 253, "AM": 148, "AC": 81, "AP": 68, "RR": 46,
+}  # fmt: skip
+
+# CEP ranges (first five digits) and capital of each state: zip prefixes and cities that agree with the state.
+STATE_ZIP_RANGES: dict[str, tuple[tuple[int, int], ...]] = {
+    "SP": ((1000, 19999),), "RJ": ((20000, 28999),), "ES": ((29000, 29999),), "MG": ((30000, 39999),),
+    "BA": ((40000, 48999),), "SE": ((49000, 49999),), "PE": ((50000, 56999),), "AL": ((57000, 57999),),
+    "PB": ((58000, 58999),), "RN": ((59000, 59999),), "CE": ((60000, 63999),), "PI": ((64000, 64999),),
+    "MA": ((65000, 65999),), "PA": ((66000, 68899),), "AP": ((68900, 68999),), "AM": ((69000, 69299), (69400, 69899)),
+    "RR": ((69300, 69399),), "AC": ((69900, 69999),), "DF": ((70000, 72799), (73000, 73699)),
+    "GO": ((72800, 72999), (73700, 76799)), "RO": ((76800, 76999),), "TO": ((77000, 77999),), "MT": ((78000, 78899),),
+    "MS": ((79000, 79999),), "PR": ((80000, 87999),), "SC": ((88000, 89999),), "RS": ((90000, 99999),),
+}  # fmt: skip
+STATE_CAPITALS: dict[str, str] = {
+    "SP": "sao paulo", "RJ": "rio de janeiro", "MG": "belo horizonte", "RS": "porto alegre", "PR": "curitiba",
+    "SC": "florianopolis", "BA": "salvador", "DF": "brasilia", "ES": "vitoria", "GO": "goiania", "PE": "recife",
+    "CE": "fortaleza", "PA": "belem", "MT": "cuiaba", "MA": "sao luis", "MS": "campo grande", "PB": "joao pessoa",
+    "PI": "teresina", "RN": "natal", "AL": "maceio", "SE": "aracaju", "TO": "palmas", "RO": "porto velho",
+    "AM": "manaus", "AC": "rio branco", "AP": "macapa", "RR": "boa vista",
+}  # fmt: skip
+# Items per order in Olist (most orders have one item).
+ITEM_COUNT_WEIGHTS = {1: 900, 2: 75, 3: 15, 4: 6, 5: 3, 6: 1}
+
+
+class SimulationNotInitialisedError(UserFacingError):
+    """The state store has no clock record yet."""
+
+
+@dataclass(frozen=True)
+class SimConfig:
+    """The clock record: survives restarts and redeploys, so the simulation resumes where it stopped."""
+
+    simulated_time: datetime
+    speed_factor: float
+    seed: int
+    catalogue_version: str  # changes on every reseed: warm caches of the product list notice it
+
+
+@dataclass(frozen=True)
+class Product:
+    product_id: str
+    category: str | None
+    price: Decimal
+
+
+@dataclass(frozen=True)
+class InventoryItem:
+    product_id: str
+    category: str | None
+    price: Decimal
+    stock_level: int
+    popularity_rank: int  # 0 = best seller: orders favour low ranks (Zipf), so popular products sell out
+
+
+class StateStore(Protocol):
+    """Where the clock and the inventory live: SQLite locally, DynamoDB on AWS."""
+
+    def load_config(self) -> SimConfig | None: ...
+
+    def claim_window(self, expected: datetime, new_time: datetime) -> bool:
+        """Move the clock from `expected` to `new_time`; False if someone else moved it first."""
+
+    def set_speed_factor(self, speed_factor: float) -> None: ...
+
+    def catalogue(self) -> list[tuple[Product, int]]:
+        """Every product with its popularity rank (no stock levels: those change all the time)."""
+
+    def reserve(self, product_id: str) -> bool:
+        """Atomic conditional decrement: take one unit if stock > 0."""
+
+    def release(self, product_id: str) -> None:
+        """Give back one unit reserved by an order that was then rejected."""
+
+    def stock_levels(self) -> dict[str, int]: ...
+
+    def reset(self, config: SimConfig, inventory: Sequence[InventoryItem]) -> None: ...
+
+    def tick_transaction(self) -> AbstractContextManager[None]:
+        """Groups one tick's writes where the store can (SQLite); a no-op elsewhere (DynamoDB)."""
+
+
+class Stream(Protocol):
+    """Where accepted orders go: the embedded durable log locally, Kinesis on AWS."""
+
+    def put_records(self, records: Sequence[tuple[str, bytes]]) -> None:
+        """Append (partition key, data) records; every record is durable when this returns."""
+
+
+# --------------------------------------------------------------------------------------------------
+# Cached pools: Faker is slow, and a warm Lambda keeps module state between invocations.
+
+
+@dataclass(frozen=True)
+class CustomerPools:
+    names: tuple[str, ...]
+    cities: tuple[str, ...]
+    states: tuple[str, ...]
+    state_cum_weights: tuple[float, ...]
+
+
+@lru_cache(maxsize=4)
+def customer_pools(seed: int, size: int = 2000) -> CustomerPools:
+    """Faker pt_BR names and city names, built once per seed and cached for the life of the process."""
+    from faker import Faker
+
+    fake = Faker("pt_BR")
+    fake.seed_instance(seed)
+    names = tuple(fake.name() for _ in range(size))
+    cities = tuple(fake.city().lower() for _ in range(size // 4))
+    states = tuple(STATE_WEIGHTS)
+    return CustomerPools(names, cities, states, tuple(itertools.accumulate(STATE_WEIGHTS.values())))
+
+
+@dataclass
+class Catalogue:
+    products: list[Product]
+    cum_weights: list[float]
+
+    def pick(self, rng: random.Random) -> Product:
+        index = bisect.bisect_right(self.cum_weights, rng.random() * self.cum_weights[-1])
+        return self.products[min(index, len(self.products) - 1)]
+
+
+_CATALOGUES: dict[tuple[str, str], Catalogue] = {}
+
+
+def cached_catalogue(store: StateStore, store_key: str, config: SimConfig) -> Catalogue:
+    """The product list, read from the store once per catalogue version (Lambda: once per warm container)."""
+    key = (store_key, config.catalogue_version)
+    catalogue = _CATALOGUES.get(key)
+    if catalogue is None:
+        ranked = sorted(store.catalogue(), key=lambda pair: pair[1])
+        if not ranked:
+            raise SimulationNotInitialisedError("the simulation inventory is empty: run `olist-dw simulate --reset`")
+        products = [product for product, _ in ranked]
+        # Zipf-like popularity (s = 0.8): a few products sell a lot and run out of stock.
+        weights = [1.0 / (rank + 1) ** 0.8 for rank in range(len(products))]
+        catalogue = Catalogue(products, list(itertools.accumulate(weights)))
+        _CATALOGUES.clear()
+        _CATALOGUES[key] = catalogue
+    return catalogue
+
+
+# --------------------------------------------------------------------------------------------------
+# Drawing orders
+
+
+@dataclass
+class DrawnOrder:
+    event: dict
+    product_ids: list[str]
+
+
+def _hex32(rng: random.Random) -> str:
+    return f"{rng.getrandbits(128):032x}"
+
+
+def draw_order(
+    rng: random.Random, window_start: datetime, window_seconds: float, catalogue: Catalogue, pools: CustomerPools
+) -> DrawnOrder:
+    state = rng.choices(pools.states, cum_weights=pools.state_cum_weights)[0]
+    low, high = rng.choice(STATE_ZIP_RANGES[state])
+    city = STATE_CAPITALS[state] if rng.random() < 0.35 else rng.choice(pools.cities)
+    purchased_at = window_start + timedelta(seconds=int(rng.random() * window_seconds))
+    n_items = rng.choices(tuple(ITEM_COUNT_WEIGHTS), weights=tuple(ITEM_COUNT_WEIGHTS.values()))[0]
+    products = [catalogue.pick(rng) for _ in range(n_items)]
+    items = [
+        {"order_item_id": i, "product_id": p.product_id, "product_category": p.category, "price": p.price}
+        for i, p in enumerate(products, start=1)
+    ]
+    event = {
+        "schema_version": SCHEMA_VERSION,
+        "event_id": str(uuid.UUID(int=rng.getrandbits(128), version=4)),
+        "event_type": "order_placed",
+        "order_id": _hex32(rng),
+        "customer_id": _hex32(rng),
+        "customer_unique_id": _hex32(rng),
+        "customer_name": rng.choice(pools.names),
+        "customer_city": city,
+        "customer_state": state,
+        "customer_zip_code_prefix": f"{rng.randint(low, high):05d}",
+        "purchased_at": purchased_at.strftime(TIMESTAMP_FORMAT),
+        "produced_at": "",  # stamped when the tick puts it on the stream
+        "order_total": sum((p.price for p in products), Decimal("0")),
+        "items": items,
+    }
+    return DrawnOrder(event, [p.product_id for p in products])
+
+
+def _json_default(value):
+    if isinstance(value, Decimal):
+        return float(value)
+    raise TypeError(f"not JSON serialisable: {value!r}")
+
+
+def encode_event(event: dict) -> bytes:
+    return json.dumps(event, default=_json_default, separators=(",", ":")).encode()
+
+
+# --------------------------------------------------------------------------------------------------
+# One tick
+
+
+@dataclass
+class TickResult:
+    window_start: datetime
+    window_end: datetime
+    accepted: int = 0
+    rejected: int = 0
+    items_sold: int = 0
+    claimed: bool = True
+    event_ids: list[str] = field(default_factory=list)
+
+    def as_dict(self) -> dict:
+        return {
+            "window_start": self.window_start.strftime(TIMESTAMP_FORMAT),
+            "window_end": self.window_end.strftime(TIMESTAMP_FORMAT),
+            "accepted": self.accepted,
+            "rejected": self.rejected,
+            "items_sold": self.items_sold,
+            "claimed": self.claimed,
+        }
+
+
+def place_order(store: StateStore, product_ids: Sequence[str]) -> bool:
+    """Reserve every item of one order, or none: a failed reservation releases the ones already taken."""
+    reserved: list[str] = []
+    for product_id in product_ids:
+        if not store.reserve(product_id):
+            for taken in reserved:
+                store.release(taken)
+            return False
+        reserved.append(product_id)
+    return True
+
+
+def load_config(store: StateStore) -> SimConfig:
+    config = store.load_config()
+    if config is None:
+        raise SimulationNotInitialisedError(
+            "the simulation has no clock yet: run `olist-dw simulate --reset` to seed inventory and clock"
+        )
+    return config
+
+
+def run_tick(
+    store: StateStore,
+    stream: Stream,
+    *,
+    store_key: str,
+    tick_seconds: float,
+    orders_min: int,
+    orders_max: int,
+) -> TickResult:
+    """Advance the clock by one tick and sell what the inventory allows; returns what happened."""
+    config = load_config(store)
+    window_seconds = tick_seconds * config.speed_factor
+    window_start = config.simulated_time
+    window_end = window_start + timedelta(seconds=window_seconds)
+    result = TickResult(window_start, window_end)
+    catalogue = cached_catalogue(store, store_key, config)
+    pools = customer_pools(config.seed)
+    rng = random.Random(f"{config.seed}:{window_start.isoformat()}")
+    drawn = [
+        draw_order(rng, window_start, window_seconds, catalogue, pools)
+        for _ in range(rng.randint(orders_min, orders_max))
+    ]
+    with store.tick_transaction():
+        if not store.claim_window(window_start, window_end):
+            result.claimed = False
+            return result
+        records: list[tuple[str, bytes]] = []
+        produced_at = datetime.now(UTC).strftime("%Y-%m-%d %H:%M:%S.%f")
+        for order in drawn:
+            if place_order(store, order.product_ids):
+                order.event["produced_at"] = produced_at
+                records.append((order.event["order_id"], encode_event(order.event)))
+                result.accepted += 1
+                result.items_sold += len(order.product_ids)
+                result.event_ids.append(order.event["event_id"])
+            else:
+                result.rejected += 1
+        # Inside the store's transaction on SQLite: the log holds the events before the clock and the stock
+        # commit, so a crash in between redoes the same window with the same event ids (deduplicated later).
+        if records:
+            stream.put_records(records)
+    return result
+
+
+def new_config(seed: int, speed_factor: float, start: datetime = SIM_START) -> SimConfig:
+    return SimConfig(start, speed_factor, seed, catalogue_version=uuid.uuid4().hex)
