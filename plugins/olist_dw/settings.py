@@ -37,6 +37,7 @@ class Settings(BaseSettings):
     sim_orders_max: int = Field(20, ge=1, description="Most orders drawn per tick.")
     delivery_buffer_bytes: int = Field(1_048_576, gt=0, description="Delivery flushes a file at this size.")
     delivery_buffer_seconds: float = Field(10.0, gt=0, description="...or when its oldest record is this old.")
+    sim_stock_max: int = Field(25, ge=1, description="Initial stock of each product: 1..this (popular ones sell out).")
 
     # --- AWS names (used when target=aws) ----------------------------------------------------
     aws_region: str = Field("us-east-1", description="AWS region of every resource.")
