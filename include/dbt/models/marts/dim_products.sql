@@ -1,0 +1,13 @@
+select
+    cast(product_id as varchar(32)) as product_id,
+    cast(product_category as varchar(256)) as product_category,
+    cast(product_category_name as varchar(256)) as product_category_name_pt,
+    cast(product_category_name_english as varchar(256)) as product_category_name_en,
+    cast(product_name_length as integer) as product_name_length,
+    cast(product_description_length as integer) as product_description_length,
+    cast(product_photos_qty as integer) as product_photos_qty,
+    cast(product_weight_g as integer) as product_weight_g,
+    cast(product_length_cm as integer) as product_length_cm,
+    cast(product_height_cm as integer) as product_height_cm,
+    cast(product_width_cm as integer) as product_width_cm
+from {{ ref('int_products__with_category') }}
