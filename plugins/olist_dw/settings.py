@@ -30,6 +30,15 @@ class Settings(BaseSettings):
     scale: float = Field(0.01, gt=0, le=10, description="Scale of the generated dataset (1.0 = real size).")
     seed: int = Field(42, description="Seed of the generated dataset and the simulator.")
 
+    # --- batch pipeline ----------------------------------------------------------------------
+    max_bad_row_fraction: float = Field(
+        0.01,
+        ge=0,
+        le=1,
+        description="A source file with a larger share of quarantined rows fails the batch run.",
+    )
+    task_retries: int = Field(2, ge=0, description="Retries of every pipeline task (0 in tests: fail fast).")
+
     # --- simulation (near real time) ---------------------------------------------------------
     sim_tick_seconds: float = Field(60.0, gt=0, description="Simulated seconds per tick before speed-up.")
     sim_speed_factor: float = Field(60.0, gt=0, description="Simulated time runs this many times faster.")
@@ -38,6 +47,12 @@ class Settings(BaseSettings):
     delivery_buffer_bytes: int = Field(1_048_576, gt=0, description="Delivery flushes a file at this size.")
     delivery_buffer_seconds: float = Field(10.0, gt=0, description="...or when its oldest record is this old.")
     sim_stock_max: int = Field(25, ge=1, description="Initial stock of each product: 1..this (popular ones sell out).")
+
+    # --- dashboard (read-only, over the serving snapshot) ------------------------------------
+    dashboard_port: int = Field(8501, ge=1, le=65535, description="Port of `make dashboard` on localhost.")
+    dashboard_refresh_seconds: float = Field(
+        5.0, ge=1, description="How often the dashboard's live panel re-reads realtime.gold_sim."
+    )
 
     # --- AWS names (used when target=aws) ----------------------------------------------------
     aws_region: str = Field("us-east-1", description="AWS region of every resource.")

@@ -1,0 +1,31 @@
+"""`olist-dw dashboard`: serve the read-only BI dashboard on localhost (what `make dashboard` runs)."""
+
+from __future__ import annotations
+
+import argparse
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    parser = subparsers.add_parser("dashboard", help="serve the read-only dashboard on http://localhost:8501")
+    parser.add_argument("--port", type=int, default=None, help="port to serve on (default OLIST_DASHBOARD_PORT)")
+    parser.add_argument(
+        "--address", default="localhost", help="address to bind (default localhost; 0.0.0.0 exposes it)"
+    )
+    parser.set_defaults(func=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    import subprocess
+
+    from olist_dw.dashboard.server import streamlit_command
+    from olist_dw.settings import get_settings
+
+    settings = get_settings()
+    port = args.port or settings.dashboard_port
+    if not settings.serving_path.exists():
+        print(f"note: no warehouse published yet at {settings.serving_path}; the page says what to run")
+    print(f"dashboard: http://{args.address}:{port}  (read-only over {settings.serving_path}; Ctrl+C stops it)")
+    try:
+        return subprocess.run(streamlit_command(port, args.address), check=False).returncode
+    except KeyboardInterrupt:
+        return 0
