@@ -7,14 +7,14 @@ STAMP := $(VENV)/.installed
 export DO_NOT_TRACK := 1
 export AIRFLOW__COSMOS__ENABLE_TELEMETRY := False
 
-.PHONY: demo test venv lint pytest manifest airflow dashboard lock clean bench-generate
+.PHONY: demo test venv lint pytest manifest airflow dashboard browser lock clean bench-generate
 
 ## demo: set up the environment if missing, then run the whole pipeline locally (embedded default)
 demo: venv manifest
 	$(BIN)/olist-dw demo
 
 ## test: set up the environment if missing, then lint and run the whole test suite
-test: venv manifest lint pytest
+test: venv manifest browser lint pytest
 
 venv: $(STAMP)
 
@@ -45,6 +45,13 @@ airflow: venv manifest
 ## dashboard: serve the read-only BI dashboard on http://localhost:8501
 dashboard: venv
 	$(BIN)/olist-dw dashboard
+
+## browser: install Debian's chromium for the dashboard's browser tests (once; nothing to do when present)
+browser:
+	@command -v chromium >/dev/null || { \
+	  if [ "$$(id -u)" = 0 ]; then sudo=; else sudo="sudo -n"; fi; \
+	  $$sudo apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$sudo apt-get install -y -qq chromium >/dev/null; \
+	} || echo "warning: could not install chromium (needs root or sudo, and apt): browser tests will be skipped"
 
 ## lock: re-resolve constraints.txt after editing requirements*.txt
 lock: $(BIN)/uv

@@ -29,7 +29,7 @@ def _money(value: float | None) -> str:
 def not_built_message(missing: list[str]) -> None:
     """What the user sees before the pipeline has published: what to run, no stack trace."""
     path = queries.serving_path()
-    st.warning("The warehouse has not been built yet, so there is nothing to show.", icon="🏗️")
+    st.warning("The warehouse has not been built yet, so there is nothing to show.", icon=":material/construction:")
     if path.exists():
         st.markdown(f"The snapshot `{path}` exists but lacks: " + ", ".join(f"`{t}`" for t in missing))
     else:
@@ -91,7 +91,7 @@ def live_panel(states: tuple[str, ...]) -> None:
     """Re-reads realtime.gold_sim every few seconds (a fresh read-only connection each time)."""
     st.subheader("Live: simulated orders")
     if queries.missing_tables([queries.REALTIME_TABLE]):
-        st.info(f"No real-time tables published yet: {queries.REALTIME_HINT}.", icon="⏳")
+        st.info(f"No real-time tables published yet: {queries.REALTIME_HINT}.", icon=":material/hourglass_empty:")
         return
     df = queries.realtime_summary(states)
     latest = df["order_date"].max() if not df.empty else None
@@ -117,7 +117,7 @@ def wait_for_build(missing: list[str]) -> None:
 
 
 def main() -> None:
-    st.set_page_config(page_title="Olist sales analysis", page_icon="📊", layout="wide")
+    st.set_page_config(page_title="Olist sales analysis", page_icon=":material/bar_chart:", layout="wide")
     st.title("Olist sales analysis")
     missing = queries.missing_tables(queries.BATCH_TABLES)
     if missing:
