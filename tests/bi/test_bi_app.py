@@ -80,3 +80,13 @@ def test_cli_serves_headless_without_usage_stats(monkeypatch: pytest.MonkeyPatch
     assert f"--server.port {port or 8511}" in command
     assert "--server.headless true" in command and "--browser.gatherUsageStats false" in command
     assert "--server.enableStaticServing true" in command and str(APP_PATH) in command
+
+
+def test_demo_ends_by_saying_how_to_open_the_dashboard_and_airflow(olist_home: Path, capsys) -> None:
+    from olist_dw.cli.demo import where_to_look
+    from olist_dw.settings import get_settings
+
+    where_to_look(get_settings())
+    out = capsys.readouterr().out
+    assert "make dashboard" in out and "http://localhost:8501" in out
+    assert "make airflow" in out and "http://localhost:8080" in out

@@ -20,6 +20,7 @@ def run(args: argparse.Namespace) -> int:
     settings = get_settings()
     print(f"olist-dw demo: all local state under {settings.home}")
     generate_step(settings)
+    where_to_look(settings)  # keep last: the demo ends by saying how to open what it built
     return 0
 
 
@@ -30,3 +31,15 @@ def generate_step(settings) -> None:
         print(f"source: using the files in OLIST_SOURCE_DIR={settings.source_dir}")
         return
     generate_and_summarise(scale=settings.scale, seed=settings.seed, out=settings.generated_source_dir)
+
+
+def where_to_look(settings) -> None:
+    """The demo's last words: how to open the dashboard and the Airflow UI on what was just built."""
+    print(
+        "\nDone. To look at the results:\n"
+        f"  dashboard   make dashboard   -> http://localhost:{settings.dashboard_port}"
+        f"  (read-only over {settings.serving_path})\n"
+        "  Airflow UI  make airflow     -> http://localhost:8080"
+        f"  (DAG runs and logs; login in {settings.airflow_home}/simple_auth_manager_passwords.json.generated)\n"
+        "  SQL / BI    docs/bi.md       (DuckDB CLI, DBeaver, Python or Power BI, read-only on the serving file)"
+    )
