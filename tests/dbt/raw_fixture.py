@@ -170,8 +170,12 @@ def write_dataset(out_dir: Path, n_orders: int, seed: int = 7, geolocation_per_z
     return out_dir
 
 
-def load_raw(warehouse_path: Path, source_dir: Path) -> dict[str, int]:
-    """(Re)create schema `raw` in the DuckDB warehouse from the CSVs, typed by the contract."""
+def load_raw(warehouse_path: Path, source_dir: Path, overrides: dict[str, Path] | None = None) -> dict[str, int]:
+    """(Re)create schema `raw` in the DuckDB warehouse from the CSVs, typed by the contract.
+
+    `overrides` maps a table to another file (e.g. a real, gzip-compressed Olist file).
+    """
+    overrides = overrides or {}
     counts = {}
     con = duckdb.connect(str(warehouse_path))
     try:
@@ -182,7 +186,7 @@ def load_raw(warehouse_path: Path, source_dir: Path) -> dict[str, int]:
                 f"create or replace table raw.{table} as select * from read_csv(?, header = true, "
                 f"columns = {{{columns}}}, nullstr = '', quote = '\"', escape = '\"', "
                 f"timestampformat = '%Y-%m-%d %H:%M:%S')",
-                [str(source_dir / source.file_name)],
+                [str(overrides.get(table, source_dir / source.file_name))],
             )
             counts[table] = con.execute(f"select count(*) from raw.{table}").fetchone()[0]
     finally:

@@ -7,25 +7,23 @@
 {%- endmacro %}
 
 {% macro default__date_spine(start_date, end_date) -%}
-    with digits as (
-        select 0 as d union all select 1 union all select 2 union all select 3 union all select 4
-        union all select 5 union all select 6 union all select 7 union all select 8 union all select 9
-    ),
-    numbers as (
-        select a.d + 10 * b.d + 100 * c.d + 1000 * e.d + 10000 * f.d as n
-        from digits as a
-        cross join digits as b
-        cross join digits as c
-        cross join digits as e
-        cross join digits as f
-    ),
-    bounds as (
+    {%- set digits -%}
+        (select 0 as d union all select 1 union all select 2 union all select 3 union all select 4
+         union all select 5 union all select 6 union all select 7 union all select 8 union all select 9)
+    {%- endset -%}
+    select cast({{ dbt.dateadd('day', 'numbers.n', 'spine_bounds.start_date') }} as date) as date_day
+    from (
+        select d1.d + 10 * d2.d + 100 * d3.d + 1000 * d4.d + 10000 * d5.d as n
+        from {{ digits }} as d1
+        cross join {{ digits }} as d2
+        cross join {{ digits }} as d3
+        cross join {{ digits }} as d4
+        cross join {{ digits }} as d5
+    ) as numbers
+    cross join (
         select {{ start_date }} as start_date, {{ end_date }} as end_date
-    )
-    select cast({{ dbt.dateadd('day', 'numbers.n', 'bounds.start_date') }} as date) as date_day
-    from numbers
-    cross join bounds
-    where numbers.n <= {{ olist.days_between('bounds.start_date', 'bounds.end_date') }}
+    ) as spine_bounds
+    where numbers.n <= {{ olist.days_between('spine_bounds.start_date', 'spine_bounds.end_date') }}
 {%- endmacro %}
 
 {% macro duckdb__date_spine(start_date, end_date) -%}
