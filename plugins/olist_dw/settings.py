@@ -64,6 +64,9 @@ class Settings(BaseSettings):
     glue_job: str = Field("olist-csv-to-parquet", description="Glue Spark job converting CSV to Parquet.")
     redshift_iam_role_arn: str = Field("", description="IAM role Redshift assumes for COPY and Spectrum.")
     redshift_database: str = Field("olist", description="Redshift database.")
+    redshift_workgroup: str = Field(
+        "olist", description="Redshift Serverless workgroup (and namespace) name; the Data API targets it."
+    )
     kinesis_stream: str = Field("olist-orders", description="Kinesis stream of simulated orders.")
     sim_config_table: str = Field("Sim_Config", description="DynamoDB table of the simulation clock.")
     sim_inventory_table: str = Field("Sim_Inventory", description="DynamoDB table of the inventory.")
