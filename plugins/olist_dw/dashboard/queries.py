@@ -98,6 +98,13 @@ def missing_tables(tables: Sequence[str], path: Path | None = None) -> list[str]
     return [t for t in tables if t not in set(present)]
 
 
+def _state_clause(column: str, states: Sequence[str]) -> tuple[str, list]:
+    """SQL condition (with its parameters) keeping `states`; no condition when empty (all states)."""
+    if not states:
+        return "", []
+    return f" and {column} in ({', '.join('?' for _ in states)})", list(states)
+
+
 @dataclass(frozen=True)
 class Filters:
     """The page's filters: an inclusive date range and the customer states (empty = all states)."""
@@ -107,9 +114,7 @@ class Filters:
     states: tuple[str, ...] = ()
 
     def state_clause(self, column: str) -> tuple[str, list]:
-        if not self.states:
-            return "", []
-        return f" and {column} in ({', '.join('?' for _ in self.states)})", list(self.states)
+        return _state_clause(column, self.states)
 
     @property
     def first_month(self) -> dt.date:
@@ -221,8 +226,7 @@ def delivery_performance(filters: Filters, path: Path | None = None) -> pd.DataF
 
 def realtime_summary(states: Sequence[str] = (), path: Path | None = None) -> pd.DataFrame:
     """The simulator's orders per day and state, from realtime.gold_sim (latest day first)."""
-    filters = Filters(dt.date.min, dt.date.max, tuple(states))
-    state_sql, state_params = filters.state_clause("customer_state")
+    state_sql, state_params = _state_clause("customer_state", states)
     return run_sql(
         "select order_date, customer_state, total_orders, daily_revenue::double as daily_revenue "
         f"from realtime.gold_sim where true{state_sql} order by order_date desc, daily_revenue desc",
