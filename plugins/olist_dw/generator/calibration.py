@@ -28,7 +28,14 @@ PRODUCT_FIELDS = (
     "product_width_cm",
 )
 QUANTILE_POINTS = 11  # deciles per category and field
-TOTAL_QUANTILE_POINTS = 201  # order totals: every half percentile
+# Order totals: every half percentile, then finer in the long upper tail (a few orders above R$ 10,000).
+TOTAL_QUANTILE_PROBS = (
+    *np.linspace(0, 0.99, 199).round(6).tolist(),
+    *np.linspace(0.991, 0.999, 9).round(6).tolist(),
+    0.9995,
+    0.9999,
+    1.0,
+)
 INSTALLMENT_BUCKETS = 10  # credit-card installments by decile of the order total
 NEEDED = ("products", "sellers", "order_payments")
 
@@ -135,7 +142,10 @@ def _payments(path: Path) -> dict:
         "multi_patterns": dict(patterns.most_common()),
         "multi_non_voucher_types": dict(multi_types.most_common()),
         "zero_value_voucher_rate": round(zero_vouchers / max(vouchers, 1), 6),
-        "order_total_quantiles": _quantiles(totals, TOTAL_QUANTILE_POINTS),
+        "order_total_quantiles": {
+            "probs": list(TOTAL_QUANTILE_PROBS),
+            "values": [round(float(q), 2) for q in np.quantile(totals, TOTAL_QUANTILE_PROBS)],
+        },
         "card_installments_by_total": {"edges": edges, "counts": installments},
     }
 

@@ -12,7 +12,7 @@ from olist_dw.generator import facts
 from olist_dw.generator.brazil import STATE_INDEX, STATES
 from olist_dw.generator.files import quote_id, quote_text, read_rows
 from olist_dw.generator.geography import Geography
-from olist_dw.generator.randomness import allocate, hex_ids, rng_for, scaled
+from olist_dw.generator.randomness import allocate, couple, hex_ids, order_values, rng_for, sample_counts, scaled
 
 # Price level of a category relative to what its weight suggests (public knowledge of the shop's catalogue).
 CATEGORY_PRICE_FACTOR = {
@@ -25,6 +25,7 @@ CATEGORY_PRICE_FACTOR = {
 PRICE_BINS = 48
 PRICE_RANGE = (0.85, 7000.0)
 MIN_PRICE_CENTS = 85
+FREIGHT_SHARE_GUESS = 0.14  # freight's share of an order's value, used to aim item prices before freight is known
 
 
 @dataclass
@@ -132,7 +133,7 @@ class Assortment:
     """Which product (and seller) an item of a given price picks: products sit in price bins, and
     within a bin popular products are picked more often."""
 
-    def __init__(self, seed: int, products: Products, sellers: Sellers):
+    def __init__(self, seed: int, products: Products, sellers: Sellers, calibration: dict):
         rng = rng_for(seed, "assortment")
         n, n_sellers = len(products.ids), len(sellers.ids)
         weight = np.nan_to_num(products.weight_g, nan=700.0)
@@ -143,32 +144,44 @@ class Assortment:
         self.seller_of = rng.choice(n_sellers, size=n, p=seller_pop / seller_pop.sum())
         self.seller_of[rng.permutation(n)[:first]] = rng.permutation(n_sellers)[:first]
         self.seller_state = sellers.state[self.seller_of]
-        # Base price: the category's level, heavier products costing more, plus product-level spread.
+        # Base price: products rank by their category's level and their weight; the prices along that ranking
+        # follow what orders spend per item, so that every price range has products to sell.
         names, category_of = np.unique(np.asarray(products.category, dtype=object).astype(str), return_inverse=True)
         medians = np.asarray([np.median(weight[category_of == c]) for c in range(names.size)])
-        median = medians[category_of]
+        median = np.maximum(medians[category_of], 50)
         level = np.asarray([CATEGORY_PRICE_FACTOR.get(str(c), 1.0) for c in names])[category_of]
-        base = 28.0 * level * (np.maximum(median, 50) / 300) ** 0.35 * (np.maximum(weight, 50) / np.maximum(median, 50))
-        self.base_price = base * rng.lognormal(0, 0.5, n)
+        score = np.log(level * (median / 300) ** 0.35 * (np.maximum(weight, 50) / median) ** 0.5)
+        items_per_order = sample_counts(rng, facts.ITEMS_PER_ORDER, n)
+        demand = order_values(rng, calibration, n) * (1 - FREIGHT_SHARE_GUESS) / items_per_order
+        self.base_price = np.maximum(couple(demand, score, rng, noise=0.25), PRICE_RANGE[0])
         low, high = np.log(PRICE_RANGE[0]), np.log(PRICE_RANGE[1])
         self._low, self._width = low, (high - low) / PRICE_BINS
         price_bin = np.clip(((np.log(self.base_price) - low) / self._width).astype(int), 0, PRICE_BINS - 1)
-        self._order = np.argsort(price_bin, kind="stable")
-        popularity = rng.lognormal(0, 1.3, n)[self._order]
+        shuffled = rng.permutation(n)
+        self._order = shuffled[np.argsort(price_bin[shuffled], kind="stable")]  # by bin, random within a bin
+        popularity = rng.lognormal(0, 1.0, n)[self._order]
         self._cum = np.cumsum(popularity)
         sorted_bins = price_bin[self._order]
         starts = np.searchsorted(sorted_bins, np.arange(PRICE_BINS), side="left")
         ends = np.searchsorted(sorted_bins, np.arange(PRICE_BINS), side="right")
         filled = np.flatnonzero(ends > starts)
-        nearest = filled[np.abs(np.arange(PRICE_BINS)[:, None] - filled[None, :]).argmin(axis=1)]
-        self._start, self._end = starts[nearest], ends[nearest]
+        self._nearest = filled[np.abs(np.arange(PRICE_BINS)[:, None] - filled[None, :]).argmin(axis=1)]
+        self._start, self._end = starts, ends
+        self._next_fresh = np.zeros(PRICE_BINS, dtype=np.int64)  # round-robin position within each bin
 
-    def pick(self, rng: np.random.Generator, unit_price: np.ndarray) -> np.ndarray:
-        """A product index for each target unit price."""
+    def pick(self, rng: np.random.Generator, unit_price: np.ndarray, fresh_rate: float) -> np.ndarray:
+        """A product index for each target unit price: mostly by popularity within the price bin; a share
+        `fresh_rate` takes the bin's next product in turn, so that (nearly) every product gets sold."""
         position = (np.log(np.maximum(unit_price, PRICE_RANGE[0])) - self._low) / self._width
-        bins = np.clip(position.astype(int), 0, PRICE_BINS - 1)
+        bins = self._nearest[np.clip(position.astype(int), 0, PRICE_BINS - 1)]
         start, end = self._start[bins], self._end[bins]
         below = np.where(start > 0, self._cum[np.maximum(start - 1, 0)], 0.0)
         target = below + rng.random(unit_price.size) * (self._cum[end - 1] - below)
         pos = np.clip(np.searchsorted(self._cum, target, side="right"), start, end - 1)
+        fresh = rng.random(unit_price.size) < fresh_rate
+        for b in np.unique(bins[fresh]).tolist():
+            where = np.flatnonzero(fresh & (bins == b))
+            size = self._end[b] - self._start[b]
+            pos[where] = self._start[b] + (self._next_fresh[b] + np.arange(where.size)) % size
+            self._next_fresh[b] += where.size
         return self._order[pos]

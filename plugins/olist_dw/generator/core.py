@@ -69,7 +69,9 @@ def generate(
     quiet: bool = True,
 ) -> list[FileSummary]:
     """Write the nine files into `out`; real files found in `real_dir` are copied byte for byte and the
-    generated files reference their keys. Returns one summary per file, in contract order."""
+    generated files reference their keys. With a real payments file, orders are generated for exactly its
+    order ids (plus one without payment), so the scale follows that file. Returns one summary per file,
+    in contract order."""
     if not MIN_SCALE <= scale <= MAX_SCALE:
         raise UserFacingError(f"scale {scale} is outside {MIN_SCALE} .. {MAX_SCALE} (1.0 = the real dataset's size)")
     real = {SOURCES_BY_FILE_TABLE[name]: path for name, path in find_real_files(real_dir).items()}
@@ -119,10 +121,12 @@ def _write_all(work: Path, scale: float, seed: int, real: dict[str, Path], quiet
         copy_decompressed(path, target)
         rows[table] = _count_rows(target)
 
+    payments = read_payments(real["order_payments"]) if "order_payments" in real else None
+    if payments is not None:  # the real payments fix the orders, and so the scale of everything around them
+        scale = len(payments.order_ids) / facts.ORDERS
     geo = read_geography(real["geolocation"]) if "geolocation" in real else generate_geography(seed, scale)
     sellers = read_sellers(real["sellers"]) if "sellers" in real else generate_sellers(seed, scale, geo, calibration)
     products = read_products(real["products"]) if "products" in real else generate_products(seed, scale, calibration)
-    payments = read_payments(real["order_payments"]) if "order_payments" in real else None
     plan = plan_orders(seed, scale, payments)
     geo_rows = 0 if "geolocation" in real else max(geo.zip_code.size, scaled(facts.GEOLOCATION_ROWS, scale))
     expected = geo_rows + int(plan.n * 5.2)
@@ -143,7 +147,7 @@ def _write_all(work: Path, scale: float, seed: int, real: dict[str, Path], quiet
                 handle.write_lines([f"{quote_text(pt)},{quote_text(en)}" for pt, en in TRANSLATION])
             rows["product_category_name_translation"] = handle.rows
         ctx = Context(
-            seed, plan, geo, products, sellers, Assortment(seed, products, sellers), calibration, payments,
+            seed, plan, geo, products, sellers, Assortment(seed, products, sellers, calibration), calibration, payments,
             People(plan.n),
         )  # fmt: skip
         outputs = {t: CsvOut(work, SOURCES_BY_TABLE[t]) for t in ORDER_FILES if t not in real}

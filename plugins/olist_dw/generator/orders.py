@@ -15,7 +15,7 @@ import numpy as np
 from olist_dw.contract import SOURCES_BY_TABLE
 from olist_dw.generator import facts, texts
 from olist_dw.generator.brazil import STATES
-from olist_dw.generator.catalog import MIN_PRICE_CENTS, Assortment, Products, Sellers
+from olist_dw.generator.catalog import FREIGHT_SHARE_GUESS, MIN_PRICE_CENTS, Assortment, Products, Sellers
 from olist_dw.generator.files import quote_id, quote_text, read_rows
 from olist_dw.generator.geography import Geography
 from olist_dw.generator.randomness import (
@@ -25,6 +25,7 @@ from olist_dw.generator.randomness import (
     format_money,
     format_times,
     hex_ids,
+    order_values,
     quote_ids,
     rng_for,
     sample_counts,
@@ -36,8 +37,8 @@ STATUSES = list(facts.STATUS_COUNTS)
 DELIVERED, SHIPPED, CANCELED = STATUSES.index("delivered"), STATUSES.index("shipped"), STATUSES.index("canceled")
 CUT = int(np.datetime64(facts.DATA_CUT, "s").astype(np.int64))
 REGION = np.asarray([s.region for s in STATES])
-FREIGHT_SHARE_GUESS = 0.14  # freight's share of an order's value, used to aim item prices before freight is known
-INTEREST_RATE = 0.45  # share of card payments in instalments that carry interest
+FRESH_PRODUCT_RATE = 0.4  # share of items that take the next unsold product of their price range
+INTEREST_RATE = 0.3  # share of card payments in instalments that carry interest
 SCORES_ON_TIME = (0.06, 0.025, 0.08, 0.215, 0.62)  # P(score = 1..5)
 SCORES_LATE = (0.48, 0.08, 0.12, 0.12, 0.20)
 SCORES_UNDELIVERED = (0.68, 0.07, 0.10, 0.05, 0.10)
@@ -212,8 +213,7 @@ def generate_chunk(ctx: Context, chunk: int, start: int, stop: int) -> dict[str,
     ]
 
     # --- order value and item count ----------------------------------------------------------------------
-    quantiles = cal["payments"]["order_total_quantiles"]
-    drawn = np.rint(np.interp(rng.random(n), np.linspace(0, 1, len(quantiles)), quantiles) * 100).astype(np.int64)
+    drawn = np.rint(order_values(rng, cal, n) * 100).astype(np.int64)
     if ctx.real is not None:
         value = np.where(real_pos >= 0, ctx.real.total_cents[np.maximum(real_pos, 0)], drawn)
     else:
@@ -229,7 +229,7 @@ def generate_chunk(ctx: Context, chunk: int, start: int, stop: int) -> dict[str,
     item_order = np.repeat(np.arange(n), k)
     item_no = np.arange(item_order.size) - np.repeat(np.cumsum(k) - k, k) + 1
     unit_target = value[item_order] / 100 * (1 - FREIGHT_SHARE_GUESS) / k[item_order]
-    product = ctx.assortment.pick(rng, unit_target * rng.lognormal(0, 0.15, item_order.size))
+    product = ctx.assortment.pick(rng, unit_target * rng.lognormal(0, 0.15, item_order.size), FRESH_PRODUCT_RATE)
     same = (k > 1) & (rng.random(n) < facts.SAME_PRODUCT_IN_MULTI_ITEM_ORDER)
     first_item = np.cumsum(k) - k
     repeat = same[item_order]
@@ -237,9 +237,9 @@ def generate_chunk(ctx: Context, chunk: int, start: int, stop: int) -> dict[str,
     seller_state = ctx.assortment.seller_state[product]
     buyer_state = cust_state[item_order]
     distance = np.where(
-        seller_state == buyer_state, 0.0, np.where(REGION[seller_state] == REGION[buyer_state], 3.0, 8.0)
+        seller_state == buyer_state, 0.0, np.where(REGION[seller_state] == REGION[buyer_state], 4.0, 9.0)
     )
-    freight = (5.5 + 2.3 * ctx.assortment.weight_kg[product] ** 0.8 + distance) * rng.lognormal(0, 0.25, product.size)
+    freight = (8.0 + 2.6 * ctx.assortment.weight_kg[product] ** 0.8 + distance) * rng.lognormal(0, 0.25, product.size)
     freight[repeat] = freight[first_item[item_order[repeat]]]
     order_freight = np.bincount(item_order, weights=freight, minlength=n)
     value_units = value / 100
@@ -266,7 +266,7 @@ def generate_chunk(ctx: Context, chunk: int, start: int, stop: int) -> dict[str,
     approved = purchase + approve_delay
     carrier = approved + np.maximum(_lognormal_days(rng, 1.8, 0.8, n), 3 * 3600)
     delivered = carrier + _lognormal_days(rng, hop, 0.5, n)
-    estimated = _midnight(purchase) + (np.rint(hop + 2.5 + rng.normal(11, 4.5, n)).clip(3, 120)).astype(np.int64) * DAY
+    estimated = _midnight(purchase) + (np.rint(hop + 2.5 + rng.normal(13, 4.5, n)).clip(3, 120)).astype(np.int64) * DAY
     carrier = np.minimum(carrier, CUT - DAY)
     delivered = np.minimum(delivered, CUT - rng.integers(0, DAY, n))
     approved_out = np.where(plan.approved_null[sl], NULL_TIME, approved)

@@ -71,3 +71,9 @@ def couple(values: np.ndarray, driver: np.ndarray, rng: np.random.Generator, noi
     out = np.empty_like(values)
     out[order] = np.sort(values, kind="stable")
     return out
+
+
+def order_values(rng: np.random.Generator, calibration: dict, n: int) -> np.ndarray:
+    """n order totals (R$) drawn from the real payments' distribution (log-interpolated quantiles)."""
+    table = calibration["payments"]["order_total_quantiles"]
+    return np.expm1(np.interp(rng.random(n), table["probs"], np.log1p(table["values"])))
