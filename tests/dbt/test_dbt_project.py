@@ -4,6 +4,7 @@ figures match the raw files, contracts bite, and the Redshift target parses and 
 from __future__ import annotations
 
 import csv
+import json
 import os
 import shutil
 from collections import Counter, defaultdict
@@ -229,3 +230,28 @@ def test_staging_on_the_real_files(real_data_dir: Path, tmp_path: Path) -> None:
     )
     assert payments == Decimal("16008872.12")
     assert n_sellers == 3_095 and zip_ok
+
+
+def test_every_batch_model_and_column_is_documented(built_warehouse: BuiltWarehouse) -> None:
+    manifest = json.loads((built_warehouse.target_path / "manifest.json").read_text())
+    models = [n for n in manifest["nodes"].values() if n["resource_type"] == "model" and "batch" in n["tags"]]
+    assert len(models) >= 30
+    problems = []
+    for node in models:
+        actual = {
+            row[0]
+            for row in query(
+                built_warehouse.warehouse_path,
+                f"select column_name from information_schema.columns "
+                f"where table_schema = '{node['schema']}' and table_name = '{node['name']}'",
+            )
+        }
+        if not node["description"]:
+            problems.append(f"{node['name']}: no description")
+        if actual != set(node["columns"]):
+            problems.append(f"{node['name']}: columns {sorted(actual ^ set(node['columns']))} not documented as built")
+        problems += [f"{node['name']}.{c}: no description" for c, v in node["columns"].items() if not v["description"]]
+    assert not problems
+    exposure = manifest["exposures"]["exposure.olist.sales_dashboard"]
+    gold = {n["unique_id"] for n in models if n["schema"] == "gold"}
+    assert set(exposure["depends_on"]["nodes"]) == gold
