@@ -8,6 +8,7 @@ import json
 import os
 import shutil
 from collections import Counter, defaultdict
+from datetime import date
 from decimal import Decimal
 from pathlib import Path
 
@@ -255,3 +256,23 @@ def test_every_batch_model_and_column_is_documented(built_warehouse: BuiltWareho
     exposure = manifest["exposures"]["exposure.olist.sales_dashboard"]
     gold = {n["unique_id"] for n in models if n["schema"] == "gold"}
     assert set(exposure["depends_on"]["nodes"]) == gold
+
+
+def test_portable_default_macros_compute_the_expected_values(tmp_path: Path) -> None:
+    """The default__ implementations (the portable SQL beside the Redshift ones) run on DuckDB too."""
+    spine = "olist.default__date_spine(\"cast('2018-01-30' as date)\", \"cast('2018-03-01' as date)\")"
+    sql = f"""
+        select
+            (select count(*) from ({{{{ {spine} }}}}) as s) as spine_days,
+            (select max(date_day) from ({{{{ {spine} }}}}) as s) as spine_last,
+            {{{{ olist.default__days_between("timestamp '2018-01-01 23:59:00'", "timestamp '2018-01-03 00:01:00'") }}}}
+                as days,
+            {{{{ olist.default__normalise_text("'  São   JOÃO  '") }}}} as city,
+            {{{{ olist.default__month_start("timestamp '2018-02-17 10:00:00'") }}}} as month_start,
+            {{{{ olist.default__iso_day_of_week("date '2018-01-07'") }}}} as sunday
+    """
+    env = {"OLIST_TARGET": "local", "OLIST_WAREHOUSE_PATH": str(tmp_path / "show.duckdb")}
+    result = invoke_dbt(["show", "--inline", sql, *dbt_paths(tmp_path)], DBT_PROJECT_DIR, env)
+    assert result.success, result.exception
+    (row,) = [tuple(r) for r in result.result.results[0].agate_table.rows]
+    assert row == (31, date(2018, 3, 1), 2, "sao joao", date(2018, 2, 1), 7)

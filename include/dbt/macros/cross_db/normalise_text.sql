@@ -9,13 +9,14 @@
         translate(lower({{ expression }}),
             'áàâãäåéèêëíìîïóòôõöúùûüçñ',
             'aaaaaaeeeeiiiiooooouuuucn'),
-        '[[:space:]]+', ' ')), '')
+        '[[:space:]]+', ' ', 'g')), '')
 {%- endmacro %}
 
 {% macro duckdb__normalise_text(expression) -%}
     nullif(trim(regexp_replace(strip_accents(lower({{ expression }})), '\s+', ' ', 'g')), '')
 {%- endmacro %}
 
+{#- Redshift's regexp_replace replaces every match (its 4th argument is a position, not flags). -#}
 {% macro redshift__normalise_text(expression) -%}
     nullif(trim(regexp_replace(
         translate(lower({{ expression }}),
