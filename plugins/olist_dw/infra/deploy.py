@@ -143,7 +143,13 @@ def apply_change_set(
         kwargs["TemplateURL"] = template_url
     elif use_previous_template:
         kwargs["UsePreviousTemplate"] = True
-    change_set_id = cfn.create_change_set(**kwargs)["Id"]
+    try:
+        change_set_id = cfn.create_change_set(**kwargs)["Id"]
+    except cfn.exceptions.ClientError as err:
+        if any(text in str(err) for text in NO_CHANGE_REASONS):  # some endpoints refuse at once
+            echo(f"{stack_name}: no changes")
+            return False
+        raise UserFacingError(f"{stack_name}: CloudFormation refused the change set: {err}") from None
     try:
         cfn.get_waiter("change_set_create_complete").wait(
             ChangeSetName=change_set_id, WaiterConfig={"Delay": 5, "MaxAttempts": 120}
@@ -287,7 +293,10 @@ def destroy(env: Environment, session, echo: Echo = print) -> None:
         for key in ("DbtUserSecretArn", "BiAnalystSecretArn"):
             if key in outputs:
                 # Fixed names (the Airflow secrets backend looks them up): delete now, not in 30 days.
-                secrets.delete_secret(SecretId=outputs[key], ForceDeleteWithoutRecovery=True)
+                try:
+                    secrets.delete_secret(SecretId=outputs[key], ForceDeleteWithoutRecovery=True)
+                except secrets.exceptions.ResourceNotFoundException:
+                    continue
                 echo(f"deleted secret {outputs[key]}")
         _delete_stack(cfn, env.main_stack, echo)
     if stack_status(cfn, env.bootstrap_stack) is not None:
