@@ -259,7 +259,8 @@ def test_every_batch_model_and_column_is_documented(built_warehouse: BuiltWareho
 
 
 def test_portable_default_macros_compute_the_expected_values(tmp_path: Path) -> None:
-    """The default__ implementations (the portable SQL beside the Redshift ones) run on DuckDB too."""
+    """The default__ implementations (the portable SQL beside the Redshift ones) run on DuckDB too, and the
+    Redshift on-run-end hook grants usage on the BI schemas of the run only."""
     spine = "olist.default__date_spine(\"cast('2018-01-30' as date)\", \"cast('2018-03-01' as date)\")"
     sql = f"""
         select
@@ -269,10 +270,13 @@ def test_portable_default_macros_compute_the_expected_values(tmp_path: Path) -> 
                 as days,
             {{{{ olist.default__normalise_text("'  São   JOÃO  '") }}}} as city,
             {{{{ olist.default__month_start("timestamp '2018-02-17 10:00:00'") }}}} as month_start,
-            {{{{ olist.default__iso_day_of_week("date '2018-01-07'") }}}} as sunday
+            {{{{ olist.default__iso_day_of_week("date '2018-01-07'") }}}} as sunday,
+            $${{{{ olist.redshift__grant_bi_schema_usage(['staging', 'marts', 'gold']) }}}}$$ as redshift_grants
     """
     env = {"OLIST_TARGET": "local", "OLIST_WAREHOUSE_PATH": str(tmp_path / "show.duckdb")}
     result = invoke_dbt(["show", "--inline", sql, *dbt_paths(tmp_path)], DBT_PROJECT_DIR, env)
     assert result.success, result.exception
     (row,) = [tuple(r) for r in result.result.results[0].agate_table.rows]
-    assert row == (31, date(2018, 3, 1), 2, "sao joao", date(2018, 2, 1), 7)
+    assert row[:-1] == (31, date(2018, 3, 1), 2, "sao joao", date(2018, 2, 1), 7)
+    grants = [line.strip() for line in row[-1].splitlines() if line.strip()]
+    assert grants == ["grant usage on schema marts to bi_analyst;", "grant usage on schema gold to bi_analyst;"]

@@ -2,7 +2,9 @@
 
     Table grants: the `grants` config of marts and gold in dbt_project.yml renders to
     {select: [var('bi_role')]} on Redshift and to {} elsewhere (so dbt-duckdb doesn't even warn).
-    Schema usage: `grant_bi_schema_usage()` runs on-run-end, since a table grant is useless without it. -#}
+    Schema usage: `grant_bi_schema_usage(schemas)` runs on-run-end with the schemas the run built (dbt's
+    `schemas` context), since a table grant is useless without it. Only schemas listed in var `bi_schemas`
+    are granted, so a run that built only realtime models never touches marts. -#}
 {% macro grant_bi_schema_usage(schemas) -%}
     {{ return(adapter.dispatch('grant_bi_schema_usage', 'olist')(schemas)) }}
 {%- endmacro %}
@@ -12,7 +14,12 @@
 {%- endmacro %}
 
 {% macro redshift__grant_bi_schema_usage(schemas) -%}
-    {%- for schema in schemas %}
+    {%- set granted = [] -%}
+    {%- for schema in schemas if schema in var('bi_schemas', ['marts', 'gold']) -%}
+        {%- do granted.append(schema) %}
     grant usage on schema {{ schema }} to {{ var('bi_role', 'bi_analyst') }};
     {%- endfor %}
+    {%- if not granted %}
+    select 1 as no_bi_schema_in_this_run
+    {%- endif %}
 {%- endmacro %}
