@@ -1,0 +1,82 @@
+"""The order generator's Lambda package builds, is reproducible, and its handler imports from it alone."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import zipfile
+from pathlib import Path
+
+from olist_dw.infra.lambda_package import build
+
+
+def test_package_holds_handler_core_and_dependencies_but_not_the_runtime(lambda_package):
+    names = set(zipfile.ZipFile(lambda_package.path).namelist())
+    assert "handler.py" in names
+    assert {"olist_dw/__init__.py", "olist_dw/settings.py", "olist_dw/sim/core.py"} <= names
+    assert "olist_dw/sim/order_event.schema.json" in names
+    assert any(n.startswith("faker/") for n in names) and any(n.startswith("pydantic_settings/") for n in names)
+    assert any(n.startswith("pydantic_core/") and n.endswith(".so") for n in names)  # built for Linux x86_64
+    # boto3 comes with the runtime; Airflow, dbt, DuckDB and the deploy code never go in.
+    for absent in ("boto3/", "botocore/", "airflow/", "dbt/", "duckdb/", "olist_dw/infra/", "olist_dw/cli/"):
+        assert not any(n.startswith(absent) for n in names), absent
+    assert not any("__pycache__" in n or n.endswith(".pyc") for n in names)
+    assert lambda_package.s3_key == f"lambda/order_generator-{lambda_package.sha256[:16]}.zip"
+
+
+def test_package_is_reproducible(lambda_package, tmp_path):
+    assert build(tmp_path).sha256 == lambda_package.sha256
+
+
+def test_handler_imports_from_the_package(lambda_package, tmp_path):
+    """As Lambda does: the zip extracted to a folder first on sys.path (compiled modules cannot load from a
+    zip). boto3 stands in from this environment, as the runtime provides it."""
+    task_root = tmp_path / "task"
+    zipfile.ZipFile(lambda_package.path).extractall(task_root)
+    probe = (
+        "import sys; sys.path.insert(0, sys.argv[1]);"
+        "import handler, faker, pydantic_settings, olist_dw;"
+        "assert callable(handler.handler);"
+        "paths = [m.__file__ for m in (handler, faker, pydantic_settings, olist_dw)];"
+        "assert all(p.startswith(sys.argv[1]) for p in paths), paths;"
+        "print('ok')"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", probe, str(task_root)],
+        capture_output=True,
+        text=True,
+        cwd=tmp_path,
+        env={"PATH": "/usr/bin:/bin", "OLIST_TARGET": "aws", "HOME": str(tmp_path)},
+        timeout=120,
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "ok"
+
+
+def test_handler_refuses_to_run_off_aws(lambda_package, tmp_path):
+    task_root = tmp_path / "task"
+    zipfile.ZipFile(lambda_package.path).extractall(task_root)
+    probe = "import sys; sys.path.insert(0, sys.argv[1]); import handler; handler.handler({}, None)"
+    result = subprocess.run(
+        [sys.executable, "-c", probe, str(task_root)],
+        capture_output=True,
+        text=True,
+        cwd=tmp_path,
+        env={"PATH": "/usr/bin:/bin", "OLIST_TARGET": "local", "HOME": str(tmp_path)},
+        timeout=120,
+    )
+    assert result.returncode != 0 and "OLIST_TARGET=aws" in result.stderr
+
+
+def test_missing_handler_is_a_clear_error(monkeypatch, tmp_path):
+    from olist_dw.errors import UserFacingError
+    from olist_dw.infra import lambda_package as module
+
+    monkeypatch.setattr(module, "HANDLER_DIR", tmp_path / "nowhere")
+    try:
+        module.build(tmp_path / "out")
+    except UserFacingError as err:
+        assert "handler.py is missing" in str(err)
+    else:
+        raise AssertionError("expected a UserFacingError")
+    assert not Path(tmp_path / "out" / "order_generator.zip").exists()
