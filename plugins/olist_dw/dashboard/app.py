@@ -23,7 +23,10 @@ def _cached(query: str, start: dt.date, end: dt.date, states: tuple[str, ...], v
 
 
 def _money(value: float | None) -> str:
-    return "–" if value is None else f"R$ {value:,.2f}"
+    if value is None:
+        return "–"
+    # Millions in short form: the full figure does not fit a quarter-width metric.
+    return f"R$ {value / 1e6:,.2f} M" if abs(value) >= 1e6 else f"R$ {value:,.2f}"
 
 
 def not_built_message(missing: list[str]) -> None:
@@ -56,7 +59,7 @@ def headline(f: queries.Filters, version) -> None:
     k = _cached("kpis", f.start, f.end, f.states, version)
     cols = st.columns(4)
     cols[0].metric("Orders", f"{k['orders']:,}")
-    cols[1].metric("Revenue", _money(k["revenue"]))
+    cols[1].metric("Revenue", _money(k["revenue"]), help=f"R$ {k['revenue']:,.2f}")
     cols[2].metric("Average ticket", _money(k["average_ticket"]))
     cols[3].metric("On-time delivery", "–" if k["on_time_rate"] is None else f"{k['on_time_rate']:.1%}")
 
@@ -117,7 +120,8 @@ def wait_for_build(missing: list[str]) -> None:
 
 
 def main() -> None:
-    st.set_page_config(page_title="Olist sales analysis", page_icon=":material/bar_chart:", layout="wide")
+    # No page_icon: a material icon favicon is fetched from a font CDN; the bundled default needs nothing.
+    st.set_page_config(page_title="Olist sales analysis", layout="wide")
     st.title("Olist sales analysis")
     missing = queries.missing_tables(queries.BATCH_TABLES)
     if missing:

@@ -27,6 +27,9 @@ def streamlit_command(port: int, address: str = "localhost") -> list[str]:
         # static/ beside app.py holds the topojson base map that plotly would otherwise fetch from a CDN.
         "--server.enableStaticServing",
         "true",
+        # An analyst's page: no "Deploy" button or developer menu.
+        "--client.toolbarMode",
+        "minimal",
         # The page is not edited while it runs: no file watcher threads.
         "--server.fileWatcherType",
         "none",
