@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gzip
 import hashlib
 import shutil
 from pathlib import Path
@@ -233,3 +234,15 @@ def test_cli_recalibrates_from_real_files(real_data_dir, tmp_path, capsys):
     target = tmp_path / "calibration.json"
     assert main(["generate", "--calibrate-from", str(real_data_dir), "--calibration-out", str(target)]) == 0
     assert target.read_bytes() == CALIBRATION_PATH.read_bytes()
+
+
+def test_mixed_mode_accepts_plain_csv_and_any_subset(real_data_dir, tmp_path):
+    real = tmp_path / "real"
+    real.mkdir()
+    sellers = "olist_sellers_dataset.csv"
+    (real / sellers).write_bytes(gzip.decompress((real_data_dir / f"{sellers}.gz").read_bytes()))
+    out = _generate(tmp_path / "out", 0.02, seed=2, real_dir=real)
+    assert digest(out / sellers, "md5") == REAL_MD5[sellers]
+    dataset = check_dataset(out)
+    assert dataset.problems == []  # order items reference the real seller ids
+    assert dataset.stats["orders"] == round(99_441 * 0.02)

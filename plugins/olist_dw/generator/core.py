@@ -6,11 +6,13 @@ interrupted run never leaves a half-written file under a real file's name.
 
 from __future__ import annotations
 
+import csv
 import os
 import shutil
 import sys
 import tempfile
 from collections.abc import Iterator
+from contextlib import closing
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -41,6 +43,7 @@ GEO_OUTSIDE_BRAZIL = 29  # rows pointing outside Brazil at scale 1
 GEO_VARIANT_RATE = 0.12  # geolocation rows spelling the city with its accents
 # Real files that the generator can build the others around; the rest only come as a complete set.
 KEY_FILES = {"products", "sellers", "order_payments", "product_category_name_translation", "geolocation"}
+SOURCES_BY_FILE_TABLE = {s.file_name: s.table for s in SOURCES}
 ORDER_FILES = ("customers", "orders", "order_items", "order_payments", "order_reviews")
 
 
@@ -97,12 +100,7 @@ def generate(
         shutil.rmtree(work, ignore_errors=True)
 
 
-SOURCES_BY_FILE_TABLE = {s.file_name: s.table for s in SOURCES}
-
-
 def _count_rows(path: Path) -> int:
-    import csv
-
     with open(path, encoding="utf-8-sig", newline="") as handle:
         return sum(1 for _ in csv.reader(handle)) - 1
 
@@ -132,18 +130,18 @@ def _write_all(work: Path, scale: float, seed: int, real: dict[str, Path], quiet
     expected = geo_rows + int(plan.n * 5.2)
     with _progress(expected, quiet) as bar:
         if "geolocation" not in real:
-            with _open(work, "geolocation") as geo_out:
+            with closing(CsvOut(work, SOURCES_BY_TABLE["geolocation"])) as geo_out:
                 for lines in _geolocation_chunks(seed, scale, geo, geo_rows):
                     geo_out.write_lines(lines)
                     bar.update(len(lines))
             rows["geolocation"] = geo_out.rows
         for table, generated in (("sellers", sellers.lines), ("products", products.lines)):
             if table not in real:
-                with _open(work, table) as handle:
+                with closing(CsvOut(work, SOURCES_BY_TABLE[table])) as handle:
                     handle.write_lines(generated)
                 rows[table] = handle.rows
         if "product_category_name_translation" not in real:
-            with _open(work, "product_category_name_translation") as handle:
+            with closing(CsvOut(work, SOURCES_BY_TABLE["product_category_name_translation"])) as handle:
                 handle.write_lines([f"{quote_text(pt)},{quote_text(en)}" for pt, en in TRANSLATION])
             rows["product_category_name_translation"] = handle.rows
         ctx = Context(
@@ -162,19 +160,6 @@ def _write_all(work: Path, scale: float, seed: int, real: dict[str, Path], quiet
                 handle.close()
         rows.update({t: h.rows for t, h in outputs.items()})
     return rows
-
-
-class _open:
-    """`with _open(folder, table) as out:` a CsvOut closed on exit."""
-
-    def __init__(self, folder: Path, table: str):
-        self._out = CsvOut(folder, SOURCES_BY_TABLE[table])
-
-    def __enter__(self) -> CsvOut:
-        return self._out
-
-    def __exit__(self, *exc) -> None:
-        self._out.close()
 
 
 def _geolocation_chunks(seed: int, scale: float, geo: Geography, total: int) -> Iterator[list[str]]:
