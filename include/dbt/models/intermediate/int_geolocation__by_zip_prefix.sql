@@ -1,3 +1,6 @@
+-- A table, not a view: it aggregates ~1M rows and is read by dim_geolocation and several tests.
+{{ config(materialized='table') }}
+
 -- One row per zip prefix of the geolocation source. Coordinates: median of the points inside
 -- Brazil's bounding box (the source has a few points abroad), null when none is inside.
 -- City and state: the most frequent (normalised) spelling, ties broken alphabetically.
