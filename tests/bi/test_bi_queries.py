@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import threading
 from pathlib import Path
 
 import pytest
@@ -85,6 +86,25 @@ def test_a_new_snapshot_is_seen_without_restarting(serving_file: Path) -> None:
     build_serving_file(serving_file, realtime_rows=[(dt.date(2026, 11, 25), "SP", 40, "4000.00")])
     assert queries.snapshot_version() != before
     assert queries.realtime_summary()["total_orders"].sum() == 40
+
+
+def test_a_reader_holding_the_old_snapshot_does_not_hide_the_new_one(serving_file: Path) -> None:
+    # DuckDB shares one instance per path while a connection is open: another dashboard session still
+    # reading the old snapshot must not make this query read it too.
+    opened, release = threading.Event(), threading.Event()
+
+    def slow_reader() -> None:
+        with queries.read_only_connection():
+            opened.set()
+            release.wait(5)
+
+    reader = threading.Thread(target=slow_reader)
+    reader.start()
+    assert opened.wait(5)
+    build_serving_file(serving_file, realtime_rows=[(dt.date(2026, 11, 25), "SP", 40, "4000.00")])
+    threading.Timer(0.3, release.set).start()
+    assert queries.realtime_summary()["total_orders"].sum() == 40
+    reader.join(5)
 
 
 def test_the_build_warehouse_is_never_opened(serving_file: Path) -> None:

@@ -8,6 +8,7 @@ new one (docs/architecture.md). The build file `warehouse.duckdb` is never opene
 from __future__ import annotations
 
 import datetime as dt
+import threading
 from collections.abc import Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -47,17 +48,25 @@ def serving_path() -> Path:
     return get_settings().serving_path
 
 
+# One open connection per process at a time: while any connection to a path is open, DuckDB hands every
+# new connect() of that path the same (cached) instance, i.e. the snapshot that was current when the first
+# one opened. Serialising open-query-close makes each connect() open the file that is published now.
+# Queries here take milliseconds, so dashboard sessions barely wait on each other.
+_CONNECTION_LOCK = threading.Lock()
+
+
 @contextmanager
 def read_only_connection(path: Path | None = None):
-    """A read-only connection to the serving snapshot, closed on exit (one per refresh)."""
+    """A read-only connection to the current serving snapshot, closed on exit (one per query)."""
     path = path or serving_path()
-    if not path.exists():
-        raise WarehouseNotBuiltError(f"the warehouse has not been built yet (no snapshot at {path}): {BUILD_HINT}")
-    con = connect_read_only(path)
-    try:
-        yield con
-    finally:
-        con.close()
+    with _CONNECTION_LOCK:
+        if not path.exists():
+            raise WarehouseNotBuiltError(f"the warehouse has not been built yet (no snapshot at {path}): {BUILD_HINT}")
+        con = connect_read_only(path)
+        try:
+            yield con
+        finally:
+            con.close()
 
 
 def run_sql(sql: str, params: Sequence | None = None, path: Path | None = None) -> pd.DataFrame:
