@@ -191,12 +191,22 @@ def test_redshift_is_private_with_a_managed_admin_password(main_template):
 
 
 def test_security_group_never_opens_to_the_world(main_template):
-    for name, group in resources_of(main_template, "AWS::EC2::SecurityGroup").items():
-        for rule in walk(group["Properties"].get("SecurityGroupIngress", [])):
-            if isinstance(rule, dict) and "IpProtocol" in rule:
-                assert rule["CidrIp"] not in ("0.0.0.0/0",) and "CidrIpv6" not in rule, name
-                assert rule["IpProtocol"] == "tcp" and rule["FromPort"] == rule["ToPort"] == 5439, name
-                assert rule["CidrIp"] in ({"Ref": "VpcCidr"}, {"Ref": "RedshiftClientCidr"}), name
+    rules = [
+        (name, rule)
+        for name, group in resources_of(main_template, "AWS::EC2::SecurityGroup").items()
+        for rule in group["Properties"].get("SecurityGroupIngress", [])
+    ]
+    rules += [(n, r["Properties"]) for n, r in resources_of(main_template, "AWS::EC2::SecurityGroupIngress").items()]
+    assert len(rules) == 2
+    for name, rule in rules:
+        assert rule["CidrIp"] != "0.0.0.0/0" and "CidrIpv6" not in rule, name
+        assert rule["IpProtocol"] == "tcp" and rule["FromPort"] == rule["ToPort"] == 5439, name
+        assert rule["CidrIp"] in ({"Ref": "VpcCidr"}, {"Ref": "RedshiftClientCidr"}), name
+        assert rule["Description"], name
+    extra = main_template["Resources"]["RedshiftClientIngress"]
+    assert extra["Condition"] == "HasRedshiftClientCidr"
+    assert extra["Properties"]["GroupId"] == {"Ref": "RedshiftSecurityGroup"}
+    for group in resources_of(main_template, "AWS::EC2::SecurityGroup").values():
         egress = group["Properties"]["SecurityGroupEgress"]
         assert egress == [{"Description": "no outbound connections", "IpProtocol": "-1", "CidrIp": "127.0.0.1/32"}]
 
