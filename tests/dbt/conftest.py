@@ -3,31 +3,13 @@ built once per session with `dbt build --select tag:batch`."""
 
 from __future__ import annotations
 
-import json
 import os
-from dataclasses import dataclass
-from pathlib import Path
 
 import pytest
+from dbt_helpers import BuiltWarehouse, dbt_paths
 from raw_fixture import load_raw, write_dataset
 
 SMALL_ORDERS = 300
-
-
-@dataclass(frozen=True)
-class BuiltWarehouse:
-    home: Path
-    source_dir: Path
-    warehouse_path: Path
-    target_path: Path
-
-    def run_results(self) -> list[dict]:
-        return json.loads((self.target_path / "run_results.json").read_text())["results"]
-
-
-def dbt_paths(base: Path) -> list[str]:
-    """Keep each run's artifacts out of include/dbt/target (the manifest Cosmos reads lives there)."""
-    return ["--target-path", str(base / "target"), "--log-path", str(base / "logs")]
 
 
 @pytest.fixture(scope="session")

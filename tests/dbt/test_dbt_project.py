@@ -13,7 +13,7 @@ from decimal import Decimal
 from pathlib import Path
 
 import duckdb
-from conftest import BuiltWarehouse, dbt_paths
+from dbt_helpers import BuiltWarehouse, dbt_paths
 from raw_fixture import load_raw, write_dataset
 
 from olist_dw.contract import SOURCES_BY_TABLE
