@@ -100,6 +100,7 @@ def test_lake_bucket_notifies_eventbridge_and_expires_what_is_disposable(main_te
 # Allow statements on Resource "*" that AWS offers no narrower form for; each must also carry a condition.
 ALLOWED_STAR_RESOURCE_ACTIONS = {
     "logs:DescribeLogGroups",  # no resource-level permissions
+    "s3:GetAccountPublicAccessBlock",  # an account-level check (MWAA): no resource-level permissions
     "cloudwatch:PutMetricData",  # no resource-level permissions (narrowed by cloudwatch:namespace)
     "redshift-data:DescribeStatement",  # statement ids, narrowed by statement-owner-iam-userid
     "redshift-data:GetStatementResult",
@@ -114,13 +115,21 @@ def test_no_wildcard_actions_anywhere(templates):
             assert action != "*" and not action.endswith(":*"), f"{name}: wildcard action {action}"
 
 
+UNCONDITIONABLE = {"logs:DescribeLogGroups", "s3:GetAccountPublicAccessBlock"}
+
+
 def test_star_resources_only_where_aws_has_nothing_narrower(templates):
     for name, statement in policy_statements(templates):
-        if statement["Effect"] != "Allow" or "*" not in as_list(statement["Resource"]):
+        if statement["Effect"] != "Allow":
+            continue
+        if "NotResource" in statement:  # only MWAA's documented KMS-via-SQS form
+            assert statement["Condition"]["StringLike"]["kms:ViaService"], name
+            continue
+        if "*" not in as_list(statement["Resource"]):
             continue
         actions = set(as_list(statement["Action"]))
         assert actions <= ALLOWED_STAR_RESOURCE_ACTIONS, f"{name}: {actions - ALLOWED_STAR_RESOURCE_ACTIONS} on *"
-        if actions != {"logs:DescribeLogGroups"}:
+        if not actions <= UNCONDITIONABLE:
             assert statement.get("Condition"), f"{name}: {actions} on * without a narrowing condition"
 
 

@@ -28,6 +28,13 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     with_env("plan", "print what deploy would create (no AWS account needed)").set_defaults(func=run_plan)
     deploy = with_env("deploy", "deploy or update the environment (idempotent) and print the Airflow values")
     deploy.add_argument("--skip-redshift-setup", action="store_true", help="do not run the Redshift SQL setup")
+    deploy.add_argument(
+        "--param",
+        action="append",
+        default=[],
+        metavar="KEY=VALUE",
+        help="set a template parameter, e.g. --param AirflowPlatform=astro (kept on later deploys)",
+    )
     deploy.set_defaults(func=run_deploy)
     destroy = with_env("destroy", "delete the environment: stacks, bucket contents, secrets")
     destroy.add_argument("--yes", action="store_true", help="confirm (deletes the lake's data)")
@@ -80,8 +87,23 @@ def run_deploy(args: argparse.Namespace) -> int:
     from olist_dw.infra.deploy import deploy
 
     env = _environment(args)
-    deploy(env, _session(env), run_redshift_setup=not args.skip_redshift_setup)
+    overrides = _parse_params(args.param)
+    deploy(env, _session(env), run_redshift_setup=not args.skip_redshift_setup, overrides=overrides)
     return 0
+
+
+def _parse_params(pairs: list[str]) -> dict[str, str]:
+    from olist_dw.errors import UserFacingError
+    from olist_dw.infra.templates import MAIN_TEMPLATE, load_template
+
+    known = set(load_template(MAIN_TEMPLATE)["Parameters"])
+    overrides = {}
+    for pair in pairs:
+        key, sep, value = pair.partition("=")
+        if not sep or key not in known:
+            raise UserFacingError(f"--param {pair!r}: use KEY=VALUE with KEY one of {', '.join(sorted(known))}")
+        overrides[key] = value
+    return overrides
 
 
 def run_destroy(args: argparse.Namespace) -> int:

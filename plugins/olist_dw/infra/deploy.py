@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from olist_dw.errors import UserFacingError
-from olist_dw.infra.templates import BOOTSTRAP_TEMPLATE, MAIN_TEMPLATE
+from olist_dw.infra.templates import BOOTSTRAP_TEMPLATE, MAIN_TEMPLATE, load_template
 from olist_dw.settings import PROJECT_ROOT, Settings
 
 GLUE_SCRIPT = PROJECT_ROOT / "include" / "glue" / "csv_to_parquet.py"
@@ -184,7 +184,14 @@ def apply_change_set(
 # Commands
 
 
-def deploy(env: Environment, session, echo: Echo = print, run_redshift_setup: bool = True) -> dict[str, str]:
+def deploy(
+    env: Environment,
+    session,
+    echo: Echo = print,
+    run_redshift_setup: bool = True,
+    overrides: dict[str, str] | None = None,
+) -> dict[str, str]:
+    """Deploy or update; `overrides` sets other template parameters (e.g. AirflowPlatform=astro)."""
     from olist_dw.infra import lambda_package
 
     cfn = session.client("cloudformation", region_name=env.region)
@@ -211,7 +218,7 @@ def deploy(env: Environment, session, echo: Echo = print, run_redshift_setup: bo
         echo(f"uploaded s3://{artifacts}/{key}")
 
     template_url = f"https://{artifacts}.s3.{env.region}.amazonaws.com/{template_key}"
-    parameters = main_parameters(env, artifacts, glue_key, package.s3_key)
+    parameters = {**main_parameters(env, artifacts, glue_key, package.s3_key), **(overrides or {})}
     if stack_status(cfn, env.main_stack) not in (None, "REVIEW_IN_PROGRESS"):
         # Keep switches the user set since (simulator on/off, sizes): only names and artifacts are ours.
         parameters = _keep_previous(cfn, env.main_stack, parameters)
@@ -227,6 +234,7 @@ def deploy(env: Environment, session, echo: Echo = print, run_redshift_setup: bo
 def _keep_previous(cfn, stack_name: str, ours: dict[str, str]) -> list[dict[str, Any]]:
     stack = cfn.describe_stacks(StackName=stack_name)["Stacks"][0]
     previous = {p["ParameterKey"] for p in stack.get("Parameters", [])}
+    previous &= set(load_template(MAIN_TEMPLATE).get("Parameters", {}))  # a parameter removed since is dropped
     merged: list[dict[str, Any]] = [{"ParameterKey": k, "ParameterValue": v} for k, v in ours.items()]
     merged += [{"ParameterKey": k, "UsePreviousValue": True} for k in sorted(previous - set(ours))]
     return merged
