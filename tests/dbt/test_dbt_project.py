@@ -58,7 +58,7 @@ def test_build_runs_every_model_data_test_and_unit_test(built_warehouse: BuiltWa
     kinds = Counter(r["unique_id"].split(".")[0] for r in results)
     assert kinds["model"] >= 30
     assert kinds["test"] >= 150
-    assert kinds["unit_test"] >= 7
+    assert kinds["unit_test"] >= 8
     schemas = {
         row[0]
         for row in query(built_warehouse.warehouse_path, "select distinct table_schema from information_schema.tables")
