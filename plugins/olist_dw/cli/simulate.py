@@ -1,0 +1,82 @@
+"""`olist-dw simulate` (fast-forward / reset the simulated shop) and `olist-dw deliver` (the local delivery)."""
+
+from __future__ import annotations
+
+import argparse
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    parser = subparsers.add_parser(
+        "simulate",
+        help="run simulated ticks now (fast-forward), set the speed factor, or reseed inventory and clock",
+    )
+    parser.add_argument("--ticks", type=int, default=0, help="ticks to run back to back (default 0)")
+    parser.add_argument("--speed", type=float, default=None, help="new speed factor, kept in the clock record")
+    parser.add_argument("--reset", action="store_true", help="reseed inventory from the products file, reset clock")
+    parser.add_argument("--quiet", action="store_true", help="no progress bar")
+    parser.set_defaults(func=run_simulate)
+
+    deliver = subparsers.add_parser(
+        "deliver", help="deliver the local stream to bronze-sim/ Parquet (what the olist_sim_delivery DAG runs)"
+    )
+    mode = deliver.add_mutually_exclusive_group()
+    mode.add_argument("--drain", action="store_true", help="deliver everything in the log now, then exit")
+    mode.add_argument("--seconds", type=float, default=None, help="keep delivering this long (default: forever)")
+    deliver.set_defaults(func=run_deliver)
+
+
+def run_simulate(args: argparse.Namespace) -> int:
+    from tqdm import tqdm
+
+    from olist_dw.errors import UserFacingError
+    from olist_dw.settings import get_settings
+    from olist_dw.sim import open_store, reset
+    from olist_dw.sim.tasks import run_ticks
+
+    settings = get_settings()
+    if args.ticks < 0:
+        raise UserFacingError(f"--ticks must be 0 or more (got {args.ticks})")
+    if args.speed is not None and args.speed <= 0:
+        raise UserFacingError(f"--speed must be positive (got {args.speed})")
+    store = open_store(settings)
+    if args.reset:
+        inventory = reset(store, settings, speed_factor=args.speed)
+        units = sum(item.stock_level for item in inventory)
+        config = store.load_config()
+        print(
+            f"simulation reset: {len(inventory):,} products, {units:,} units in stock, "
+            f"clock at {config.simulated_time}, speed x{config.speed_factor:g}"
+        )
+    elif args.speed is not None and not args.ticks:
+        store.set_speed_factor(args.speed)
+        print(f"speed factor set to x{args.speed:g}")
+    if args.ticks:
+        with tqdm(total=args.ticks, unit="tick", disable=args.quiet) as bar:
+
+            def progress(result) -> None:
+                bar.update(1)
+                bar.set_postfix_str(f"simulated {result.window_end:%Y-%m-%d %H:%M}", refresh=False)
+
+            totals = run_ticks(args.ticks, settings, speed_factor=args.speed, on_tick=progress)
+        config = store.load_config()
+        print(
+            f"{totals['ticks']} ticks: {totals['accepted']:,} orders accepted ({totals['items_sold']:,} items), "
+            f"{totals['rejected']:,} rejected for lack of stock; clock at {config.simulated_time}"
+        )
+    return 0
+
+
+def run_deliver(args: argparse.Namespace) -> int:
+    from olist_dw.settings import get_settings
+    from olist_dw.sim import open_delivery
+
+    settings = get_settings()
+    if settings.target != "local":
+        from olist_dw.errors import UserFacingError
+
+        raise UserFacingError("on AWS, Firehose delivers the stream (OLIST_TARGET=aws); this command is local only")
+    with open_delivery(settings) as delivery:
+        files = delivery.drain() if args.drain else delivery.run(max_seconds=args.seconds)
+    records = sum(f.records for f in files)
+    print(f"delivered {records:,} orders in {len(files)} file(s) under {settings.lake_dir / 'bronze-sim'}")
+    return 0
