@@ -226,6 +226,9 @@ def deploy(
     outputs = stack_outputs(cfn, env.main_stack)
     if run_redshift_setup:
         redshift_setup(env, session, echo, outputs=outputs)
+    echo(f"\n# --- outputs of {env.main_stack} ---")
+    for key, value in sorted(outputs.items()):
+        echo(f"{key:28} {value}")
     for line in airflow_values(env, outputs):
         echo(line)
     return outputs
