@@ -8,11 +8,17 @@ dbt's own threads and dependency order) while one light sensor per model reports
 the Airflow UI. Why, for this project:
 - DuckDB takes one writing process per file: one `dbt build` is exactly one writer holding the
   `olist_warehouse` pool slot, instead of one dbt process per model queueing on the slot.
-- Speed: a dbt invocation costs a few seconds of start-up and manifest loading, plus an Airflow task
-  start-up per model in LOCAL mode. Measured (bench/batch.py, docs in the report): see `EXECUTION_MODE_NOTE`.
-- Tests still gate publishing: a failing test fails the build, the producer and the model's sensor, so
-  the downstream publish task never runs.
+- Speed: every dbt invocation pays start-up and manifest loading (~2 s here), and in LOCAL mode every
+  model is also an Airflow task start-up, serialised by the one-slot pool: ~30 models x (2-4 s).
+  The watcher pays that once; its sensors finish on their first poke.
+- Tests still gate publishing: a failing test fails the build, the producer and the model's sensors, so
+  the publish task downstream of the group never runs.
 dbt is invoked in-process (`InvocationMode.DBT_RUNNER`): no interpreter start-up per command.
+
+`dbt_task_group()` puts the producer upstream of the sensors (Cosmos does that for a DbtDag, not for a
+DbtTaskGroup): `airflow dags test` runs tasks one at a time, and a sensor picked before the producer would
+wait forever. The sensors then only report; the run time is the one `dbt build`. The producer gets no
+retries: Cosmos skips a retried producer, which would let the run end without building.
 
 Profiles: locally the project's profiles.yml, target `local` (dbt-duckdb, file from OLIST_WAREHOUSE_PATH);
 on AWS a Cosmos profile mapping built from the Airflow connection `settings.redshift_conn_id`, so no
@@ -23,8 +29,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from cosmos import ExecutionConfig, ProfileConfig, ProjectConfig, RenderConfig
-from cosmos.constants import ExecutionMode, InvocationMode, LoadMode, TestBehavior
+from cosmos import DbtTaskGroup, ExecutionConfig, ProfileConfig, ProjectConfig, RenderConfig
+from cosmos.constants import PRODUCER_WATCHER_TASK_ID, ExecutionMode, InvocationMode, LoadMode, TestBehavior
 
 from olist_dw.airflow_local import WAREHOUSE_POOL
 from olist_dw.dbt_runner import MANIFEST_PATH, dbt_env
@@ -76,7 +82,7 @@ def execution_config() -> ExecutionConfig:
         execution_mode=EXECUTION_MODE,
         invocation_mode=InvocationMode.DBT_RUNNER,
         # The producer's `dbt build` is the warehouse writer: it holds the one-slot pool locally.
-        setup_operator_args={"pool": WAREHOUSE_POOL} if local else None,
+        setup_operator_args={"retries": 0, **({"pool": WAREHOUSE_POOL} if local else {})},
     )
 
 
@@ -102,3 +108,22 @@ def operator_args(settings: Settings | None = None) -> dict[str, Any]:
         # Sensors fall back to running their model with dbt on a retry: that is a writer too.
         args["pool"] = WAREHOUSE_POOL
     return args
+
+
+def dbt_task_group(group_id: str, select: list[str], settings: Settings | None = None) -> DbtTaskGroup:
+    """The project's dbt nodes of `select` as a task group (call inside a DAG context)."""
+    settings = settings or get_settings()
+    group = DbtTaskGroup(
+        group_id=group_id,
+        project_config=project_config(),
+        profile_config=profile_config(settings),
+        execution_config=execution_config(),
+        render_config=render_config(select),
+        operator_args=operator_args(settings),
+    )
+    producer = group.children.get(f"{group_id}.{PRODUCER_WATCHER_TASK_ID}")
+    if producer is not None:
+        for task in group.children.values():
+            if task is not producer and not task.upstream_task_ids:
+                producer >> task
+    return group
