@@ -20,8 +20,15 @@ def run(args: argparse.Namespace) -> int:
     settings = get_settings()
     print(f"olist-dw demo: all local state under {settings.home}")
     generate_step(settings)
+    realtime_step(settings)  # after the batch: publish carries marts/gold over into the serving file
     where_to_look(settings)  # keep last: the demo ends by saying how to open what it built
     return 0
+
+
+def realtime_step(settings) -> None:
+    from olist_dw.sim.demo import realtime_demo
+
+    realtime_demo(settings)
 
 
 def generate_step(settings) -> None:

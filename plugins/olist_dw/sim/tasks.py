@@ -66,11 +66,11 @@ def publish_realtime(settings: Settings | None = None) -> dict[str, int]:
     from olist_dw.warehouse import publish
 
     settings = settings or get_settings()
-    _release_in_process_dbt_duckdb()
+    release_in_process_dbt_duckdb()
     return publish(settings.warehouse_path, settings.serving_path, ["realtime"])
 
 
-def _release_in_process_dbt_duckdb() -> None:
+def release_in_process_dbt_duckdb() -> None:
     """Close the DuckDB instance dbt-duckdb caches in this process, if any.
 
     Under `airflow dags test` every task runs in one process: dbt (invoked in-process by Cosmos) keeps the
