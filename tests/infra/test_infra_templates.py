@@ -305,6 +305,12 @@ def test_every_log_group_has_retention_and_every_writer_logs_to_one(main_templat
         assert group["Properties"]["RetentionInDays"] == {"Ref": "LogRetentionDays"}, name
     function = main_template["Resources"]["OrderGeneratorFunction"]["Properties"]
     assert function["LoggingConfig"]["LogGroup"] == {"Ref": "OrderGeneratorLogGroup"}
+    # A log group's Arn attribute already ends in ":*" (group and streams): anything appended matches nothing.
+    for found in walk(main_template):
+        if isinstance(found, dict) and "Fn::Sub" in found:
+            text = found["Fn::Sub"] if isinstance(found["Fn::Sub"], str) else found["Fn::Sub"][0]
+            for group in groups:
+                assert f"${{{group}.Arn}}" not in text, f"{group}.Arn with a suffix: {text}"
     job = main_template["Resources"]["CsvToParquetJob"]["Properties"]
     assert job["DefaultArguments"]["--continuous-log-logGroup"] == {"Ref": "GlueJobLogGroup"}
 
