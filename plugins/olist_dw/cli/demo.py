@@ -20,9 +20,16 @@ def run(args: argparse.Namespace) -> int:
     settings = get_settings()
     print(f"olist-dw demo: all local state under {settings.home}")
     generate_step(settings)
+    batch_step(settings)
     realtime_step(settings)  # after the batch: publish carries marts/gold over into the serving file
     where_to_look(settings)  # keep last: the demo ends by saying how to open what it built
     return 0
+
+
+def batch_step(settings) -> None:
+    from olist_dw.batch.demo import batch_demo
+
+    batch_demo(settings)
 
 
 def realtime_step(settings) -> None:
