@@ -1,0 +1,76 @@
+"""Fixtures of the real-time tests: a small products file, a simulation home, dbt runs kept out of the tree."""
+
+from __future__ import annotations
+
+import csv
+import json
+import random
+from pathlib import Path
+
+import pytest
+
+from olist_dw.sim.core import SCHEMA_PATH
+
+CATEGORIES = ["perfumaria", "artes", "esporte_lazer", "bebes", "utilidades_domesticas", None]
+
+
+def write_products(folder: Path, count: int, seed: int = 7) -> Path:
+    rng = random.Random(seed)
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / "olist_products_dataset.csv"
+    with open(path, "w", newline="") as fh:
+        writer = csv.writer(fh)
+        writer.writerow(
+            [
+                "product_id",
+                "product_category_name",
+                "product_name_lenght",
+                "product_description_lenght",
+                "product_photos_qty",
+                "product_weight_g",
+                "product_length_cm",
+                "product_height_cm",
+                "product_width_cm",
+            ]
+        )
+        for _ in range(count):
+            category = rng.choice(CATEGORIES)
+            writer.writerow([f"{rng.getrandbits(128):032x}", category or "", 40, 200, 1, 500, 20, 10, 15])
+    return path
+
+
+@pytest.fixture
+def sim_home(olist_home: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """OLIST_HOME with a 400-product source folder and dbt writing its target/ and logs into tmp."""
+    source = tmp_path / "source"
+    write_products(source, 400)
+    olist_home.mkdir(parents=True, exist_ok=True)
+    monkeypatch.setenv("OLIST_SOURCE_DIR", str(source))
+    monkeypatch.setenv("DBT_TARGET_PATH", str(tmp_path / "dbt-target"))
+    monkeypatch.setenv("DBT_LOG_PATH", str(tmp_path / "dbt-logs"))
+    return olist_home
+
+
+@pytest.fixture(scope="session")
+def event_schema() -> dict:
+    return json.loads(SCHEMA_PATH.read_text())
+
+
+def build_realtime() -> None:
+    """dbt build of tag:realtime in-process, then close dbt-duckdb's handle so the test can open the file."""
+    from olist_dw.dbt_runner import run_dbt
+    from olist_dw.sim.tasks import release_in_process_dbt_duckdb
+
+    try:
+        run_dbt(["build", "--select", "tag:realtime", "--quiet"])
+    finally:
+        release_in_process_dbt_duckdb()
+
+
+def query(sql: str):
+    import duckdb
+
+    from olist_dw.settings import get_settings
+
+    with duckdb.connect(str(get_settings().warehouse_path), read_only=True) as con:
+        return con.execute(sql).fetchall()

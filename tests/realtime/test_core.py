@@ -1,0 +1,126 @@
+"""The simulation core on the embedded adapters: clock, orders, stock, events."""
+
+from __future__ import annotations
+
+import json
+from collections import Counter
+from datetime import datetime, timedelta
+
+import jsonschema
+import pytest
+
+from olist_dw.settings import get_settings
+from olist_dw.sim import open_store, open_stream, reset, tick
+from olist_dw.sim.core import SIM_START, InventoryItem, new_config, place_order
+from olist_dw.sim.local_log import LocalLog
+from olist_dw.sim.sqlite_store import SQLiteStateStore
+
+
+def test_ticks_advance_the_clock_and_survive_a_restart(sim_home, monkeypatch):
+    monkeypatch.setenv("OLIST_SIM_TICK_SECONDS", "30")
+    settings = get_settings()
+    store = open_store(settings)
+    reset(store, settings, speed_factor=4)
+    stream = open_stream(settings)
+    for _ in range(3):
+        result = tick(store, stream, settings)
+        assert settings.sim_orders_min <= result.accepted + result.rejected <= settings.sim_orders_max
+    store.close()
+    # A new process (new store object) resumes exactly where the clock stopped: 3 ticks x 30 s x 4.
+    reopened = open_store(get_settings())
+    config = reopened.load_config()
+    assert config.simulated_time == SIM_START + timedelta(seconds=3 * 30 * 4)
+    assert config.speed_factor == 4
+
+
+def test_events_validate_and_fall_inside_their_window(sim_home, event_schema):
+    settings = get_settings()
+    store, stream = open_store(settings), open_stream(settings)
+    reset(store, settings)
+    results = [tick(store, stream, settings) for _ in range(20)]
+    events = [json.loads(r.data) for r in stream.read(0, 10_000)]
+    assert len(events) == sum(r.accepted for r in results) > 0
+    windows = [(r.window_start, r.window_end) for r in results for _ in range(r.accepted)]
+    for event, (start, end) in zip(events, windows, strict=True):
+        jsonschema.validate(event, event_schema)
+        assert start <= datetime.fromisoformat(event["purchased_at"]) < end
+        assert event["order_total"] == pytest.approx(sum(i["price"] for i in event["items"]))
+    assert len({e["event_id"] for e in events}) == len(events)
+
+
+def test_bad_event_is_refused_by_the_schema(event_schema):
+    with pytest.raises(jsonschema.ValidationError):
+        jsonschema.validate({"schema_version": 1, "event_id": "x"}, event_schema)
+
+
+def test_customer_states_follow_olist_weights(sim_home, monkeypatch):
+    monkeypatch.setenv("OLIST_SIM_ORDERS_MIN", "50")
+    monkeypatch.setenv("OLIST_SIM_ORDERS_MAX", "50")
+    monkeypatch.setenv("OLIST_SIM_STOCK_MAX", "1000")
+    settings = get_settings()
+    store, stream = open_store(settings), open_stream(settings)
+    reset(store, settings)
+    for _ in range(60):
+        tick(store, stream, settings)
+    states = Counter(json.loads(r.data)["customer_state"] for r in stream.read(0, 100_000))
+    share_sp = states["SP"] / sum(states.values())
+    assert 0.37 < share_sp < 0.47, share_sp
+    assert len(states) > 15
+
+
+def test_an_order_that_cannot_be_filled_is_rejected_and_releases_its_items(tmp_path):
+    store = SQLiteStateStore(tmp_path / "state.sqlite")
+    store.reset(
+        new_config(1, 1.0),
+        [InventoryItem("a" * 32, None, 1, 2, 0), InventoryItem("b" * 32, None, 1, 0, 1)],
+    )
+    assert not place_order(store, ["a" * 32, "b" * 32])  # b is out of stock: a is given back
+    assert store.stock_levels() == {"a" * 32: 2, "b" * 32: 0}
+    assert place_order(store, ["a" * 32, "a" * 32])
+    assert not place_order(store, ["a" * 32])
+    assert store.stock_levels()["a" * 32] == 0
+
+
+def test_popular_products_sell_out_and_orders_get_rejected(sim_home, monkeypatch):
+    monkeypatch.setenv("OLIST_SIM_STOCK_MAX", "2")
+    settings = get_settings()
+    store, stream = open_store(settings), open_stream(settings)
+    inventory = reset(store, settings)
+    sold = rejected = 0
+    for _ in range(80):
+        result = tick(store, stream, settings)
+        sold += result.items_sold
+        rejected += result.rejected
+    assert rejected > 0
+    levels = store.stock_levels()
+    assert min(levels.values()) == 0
+    assert sum(i.stock_level for i in inventory) - sum(levels.values()) == sold
+
+
+def test_a_lost_clock_claim_sells_nothing(sim_home):
+    settings = get_settings()
+    store = open_store(settings)
+    reset(store, settings)
+    config = store.load_config()
+    assert store.claim_window(config.simulated_time, config.simulated_time + timedelta(hours=1))
+    # A second tick that read the old clock loses the claim.
+    assert not store.claim_window(config.simulated_time, config.simulated_time + timedelta(hours=1))
+
+
+def test_missing_products_file_names_it(olist_home, tmp_path, monkeypatch):
+    from olist_dw.errors import UserFacingError
+
+    monkeypatch.setenv("OLIST_SOURCE_DIR", str(tmp_path / "nowhere"))
+    settings = get_settings()
+    with pytest.raises(UserFacingError, match="olist_products_dataset.csv"):
+        reset(open_store(settings), settings)
+
+
+def test_log_checkpoints_only_move_forward(tmp_path):
+    log = LocalLog(tmp_path / "log.sqlite")
+    log.put_records([("k", b"1"), ("k", b"2"), ("k", b"3")])
+    assert [r.seq for r in log.read(0)] == [1, 2, 3]
+    log.commit_checkpoint("c", 2)
+    log.commit_checkpoint("c", 1)
+    assert log.checkpoint("c") == 2
+    assert [r.data for r in log.read(log.checkpoint("c"))] == [b"3"]
