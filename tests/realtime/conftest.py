@@ -56,7 +56,7 @@ def event_schema() -> dict:
     return json.loads(SCHEMA_PATH.read_text())
 
 
-def build_realtime() -> None:
+def _build_realtime() -> None:
     """dbt build of tag:realtime in-process, then close dbt-duckdb's handle so the test can open the file."""
     from olist_dw.dbt_runner import run_dbt
     from olist_dw.sim.tasks import release_in_process_dbt_duckdb
@@ -67,10 +67,20 @@ def build_realtime() -> None:
         release_in_process_dbt_duckdb()
 
 
-def query(sql: str):
+def _query(sql: str):
     import duckdb
 
     from olist_dw.settings import get_settings
 
     with duckdb.connect(str(get_settings().warehouse_path), read_only=True) as con:
         return con.execute(sql).fetchall()
+
+
+@pytest.fixture
+def build_realtime():
+    return _build_realtime
+
+
+@pytest.fixture
+def query():
+    return _query
