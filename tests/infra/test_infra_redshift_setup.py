@@ -131,3 +131,31 @@ def test_passwords_come_from_the_secrets(aws_env):
         assert read_secret_passwords(client, {"bi_analyst": arn}) == {"bi_analyst": PASSWORDS["bi_analyst"]}
         with pytest.raises(UserFacingError, match="not a JSON object"):
             read_secret_passwords(client, {"bi_analyst": broken})
+
+
+def test_data_api_executor_targets_the_workgroup_with_the_admin_secret(aws_env):
+    """The real executor, its AWS calls answered by botocore's Stubber: workgroup, database and secret go
+    to the Data API; rows come back as plain values."""
+    from botocore.stub import Stubber
+
+    from olist_dw.infra.redshift_setup import DataApiExecutor
+
+    secret = "arn:aws:secretsmanager:us-east-1:123456789012:secret:redshift!olist-admin-AbC"  # pragma: allowlist secret
+    executor = DataApiExecutor(workgroup="olist", database="olist", secret_arn=secret, region="us-east-1")
+    client = executor._hook.conn
+    target = {"WorkgroupName": "olist", "Database": "olist", "SecretArn": secret}
+    with Stubber(client) as stub:
+        stub.add_response(
+            "execute_statement", {"Id": "s-1"}, {"Sql": "SELECT usename FROM pg_user", "WithEvent": False, **target}
+        )
+        stub.add_response("describe_statement", {"Id": "s-1", "Status": "FINISHED", "HasResultSet": True})
+        stub.add_response(
+            "get_statement_result",
+            {"Records": [[{"stringValue": "dbt_user"}]], "ColumnMetadata": [], "TotalNumRows": 1},
+            {"Id": "s-1"},
+        )
+        stub.add_response("execute_statement", {"Id": "s-2"}, {"Sql": "GRANT x", "WithEvent": False, **target})
+        stub.add_response("describe_statement", {"Id": "s-2", "Status": "FINISHED", "HasResultSet": False})
+        assert executor.query("SELECT usename FROM pg_user") == [["dbt_user"]]
+        executor.run("GRANT x")
+        stub.assert_no_pending_responses()
