@@ -159,3 +159,51 @@ def test_data_api_executor_targets_the_workgroup_with_the_admin_secret(aws_env):
         assert executor.query("SELECT usename FROM pg_user") == [["dbt_user"]]
         executor.run("GRANT x")
         stub.assert_no_pending_responses()
+
+
+def test_setup_command_reads_both_user_secrets_and_requires_the_managed_admin_secret(aws_env):
+    from botocore.stub import Stubber
+
+    from olist_dw.infra.deploy import Environment, redshift_setup
+    from olist_dw.settings import Settings
+
+    with mock_aws():
+        secrets = boto3.client("secretsmanager", region_name="us-east-1")
+        arns = {
+            user: secrets.create_secret(
+                Name=f"olist/test/{user}", SecretString=json.dumps({"username": user, "password": password})
+            )["ARN"]
+            for user, password in PASSWORDS.items()
+        }
+        serverless = boto3.client("redshift-serverless", region_name="us-east-1")  # not in moto: stubbed
+
+        class Session:
+            def client(self, name, region_name=None):
+                return serverless if name == "redshift-serverless" else boto3.client(name, region_name=region_name)
+
+        outputs = {
+            "RedshiftNamespaceName": "olist",
+            "RedshiftWorkgroupName": "olist",
+            "RedshiftDatabaseName": "olist",
+            "GlueDatabaseName": "olist_lake",
+            "RedshiftIamRoleArn": ROLE,
+            "DbtUserSecretArn": arns["dbt_user"],
+            "BiAnalystSecretArn": arns["bi_analyst"],
+        }
+        admin = {"namespaceName": "olist", "adminPasswordSecretArn": "arn:aws:secretsmanager:us-east-1:1:secret:a"}
+        warehouse, echoed = FakeWarehouse(existing=["dbt_user"]), []
+        with Stubber(serverless) as stub:
+            stub.add_response("get_namespace", {"namespace": admin}, {"namespaceName": "olist"})
+            stub.add_response("get_namespace", {"namespace": {"namespaceName": "olist"}}, {"namespaceName": "olist"})
+            env = Environment("test", Settings())
+            redshift_setup(env, Session(), echoed.append, outputs=outputs, executor=warehouse)
+            with pytest.raises(UserFacingError, match="no managed admin secret"):
+                redshift_setup(env, Session(), echoed.append, outputs=outputs, executor=FakeWarehouse())
+    assert warehouse.statements[1] == (
+        f"ALTER USER dbt_user PASSWORD '{md5_password('dbt_user', PASSWORDS['dbt_user'])}'"
+    )
+    assert warehouse.statements[2] == (
+        f"CREATE USER bi_analyst PASSWORD '{md5_password('bi_analyst', PASSWORDS['bi_analyst'])}'"
+    )
+    assert echoed[-1].startswith("Redshift setup done")
+    assert not any(password in line for line in echoed for password in PASSWORDS.values())
