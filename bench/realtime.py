@@ -1,0 +1,239 @@
+"""Benchmark of the near-real-time path (local, embedded adapters). Prints figures; not a test.
+
+1. Throughput: a simulator process ticking back to back and a delivery process draining the stream into
+   Parquet, concurrently, for --seconds; sustained orders/s = orders delivered / time until delivery caught
+   up. Then the oversell check: stock consumed == items sold, no stock below zero.
+2. Freshness: event -> realtime.gold_sim as readers see it (the serving snapshot), through a running Airflow
+   (`airflow standalone`: scheduler, dag-processor, triggerer, api-server) in its own OLIST_HOME: this script
+   ticks the simulator every --tick-every seconds (the minute-cron generator DAG is paused), the continuous
+   delivery DAG emits the bronze-sim asset, olist_realtime runs dbt and publishes. A tick is fresh when the
+   published gold_sim counts all its orders. Stops everything it started.
+
+    .venv/bin/python bench/realtime.py [--seconds 30] [--freshness-minutes 3] [--buffer-seconds 2]
+"""
+
+from __future__ import annotations
+
+import argparse
+import multiprocessing
+import os
+import signal
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+REAL_DATA = ROOT.parent / "shared" / "data" / "olist-real"
+
+
+def products_source(explicit: str | None) -> Path:
+    if explicit:
+        return Path(explicit)
+    if (REAL_DATA / "olist_products_dataset.csv.gz").exists():
+        return REAL_DATA
+    sys.path.insert(0, str(ROOT / "tests" / "realtime"))
+    from conftest import write_products  # a synthetic products file, as in the tests
+
+    folder = Path(tempfile.mkdtemp(prefix="olist-bench-products-"))
+    write_products(folder, 30_000)
+    return folder
+
+
+def _generate(home: str, seconds: float, queue) -> None:
+    os.environ["OLIST_HOME"] = home
+    from olist_dw.settings import get_settings
+    from olist_dw.sim import open_store, open_stream, tick
+
+    settings = get_settings()
+    store, stream = open_store(settings), open_stream(settings)
+    accepted = items = ticks = 0
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        result = tick(store, stream, settings)
+        accepted += result.accepted
+        items += result.items_sold
+        ticks += 1
+    queue.put((accepted, items, ticks))
+
+
+def throughput(home: Path, seconds: float) -> None:
+    from olist_dw.settings import get_settings
+    from olist_dw.sim import log_path, open_store, reset
+    from olist_dw.sim.local_log import LocalLog
+
+    os.environ["OLIST_HOME"] = str(home)
+    settings = get_settings()
+    store = open_store(settings)
+    inventory = reset(store, settings)
+    stock_before = sum(i.stock_level for i in inventory)
+    log = LocalLog(log_path(settings))
+
+    delivery = subprocess.Popen(
+        [sys.executable, "-m", "olist_dw.cli", "deliver"], env=dict(os.environ), stdout=subprocess.DEVNULL
+    )
+    queue = multiprocessing.get_context("fork").Queue()
+    started = time.monotonic()
+    generator = multiprocessing.get_context("fork").Process(target=_generate, args=(str(home), seconds, queue))
+    generator.start()
+    accepted, items, ticks = queue.get()
+    generator.join()
+    produced_in = time.monotonic() - started
+    delivered_by_then = log.checkpoint("delivery")
+    while log.checkpoint("delivery") < log.last_seq():  # delivery catches up (buffer time at most)
+        time.sleep(0.05)
+    caught_up = time.monotonic() - started
+    delivery.send_signal(signal.SIGTERM)
+    delivery.wait()
+
+    levels = store.stock_levels()
+    consumed = stock_before - sum(levels.values())
+    files = list((settings.lake_dir / "bronze-sim").rglob("*.parquet"))
+    print("== throughput: simulator + embedded stream + delivery (2 processes) ==")
+    print(f"  orders/tick              {settings.sim_orders_min}-{settings.sim_orders_max} (settings), {ticks:,} ticks")
+    print(f"  simulator                {accepted:,} orders ({items:,} items) in {produced_in:.1f} s")
+    print(f"  -> {accepted / produced_in:,.0f} orders/s generated")
+    print(
+        f"  delivered                {log.checkpoint('delivery'):,} orders in {len(files)} Parquet files, "
+        f"caught up {caught_up - produced_in:.1f} s after the simulator stopped "
+        f"(buffer {settings.delivery_buffer_bytes:,} B / {settings.delivery_buffer_seconds:g} s)"
+    )
+    print(
+        f"  -> {delivered_by_then / produced_in:,.0f} orders/s sustained end to end (simulator -> Parquet files, "
+        f"delivered while the simulator ran; the rest is the last buffer's wait)"
+    )
+    oversold = consumed - items
+    print(
+        f"  oversell check           stock consumed {consumed:,} == items sold {items:,}: "
+        f"{'OK' if oversold == 0 else 'FAILED'}; lowest stock {min(levels.values())}"
+    )
+    if oversold or min(levels.values()) < 0:
+        raise SystemExit("oversell detected")
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def _gold_orders(serving: Path) -> int:
+    import duckdb
+
+    if not serving.exists():
+        return 0
+    try:
+        with duckdb.connect(str(serving), read_only=True) as con:
+            return con.execute("select coalesce(sum(total_orders), 0) from realtime.gold_sim").fetchone()[0]
+    except duckdb.Error:
+        return 0
+
+
+def freshness(home: Path, minutes: float, tick_every: float) -> None:
+    from olist_dw.airflow_local import airflow_env, ensure_airflow_db, run_airflow
+    from olist_dw.settings import get_settings
+    from olist_dw.sim import open_store, open_stream, reset, tick
+
+    os.environ["OLIST_HOME"] = str(home)
+    settings = get_settings()
+    store, stream = open_store(settings), open_stream(settings)
+    reset(store, settings)
+    ensure_airflow_db(settings)
+    run_airflow(["dags", "reserialize"], settings, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    run_airflow(["dags", "pause", "olist_sim_generator"], settings, stdout=subprocess.DEVNULL)
+
+    port = _free_port()
+    env = airflow_env(settings)
+    env.update(
+        {
+            "AIRFLOW__API__PORT": str(port),
+            "AIRFLOW__CORE__EXECUTION_API_SERVER_URL": f"http://localhost:{port}/execution/",
+            "AIRFLOW__SCHEDULER__SCHEDULER_IDLE_SLEEP_TIME": "0.5",
+        }
+    )
+    log_file = open(home / "airflow-standalone.log", "w")  # noqa: SIM115 (closed in finally)
+    airflow = subprocess.Popen(
+        [str(Path(sys.executable).with_name("airflow")), "standalone"],
+        env=env,
+        stdout=log_file,
+        stderr=subprocess.STDOUT,
+        start_new_session=True,  # its own process group: stopped as one at the end
+    )
+    samples: list[float] = []
+    try:
+        # Warm-up: the first file and the first olist_realtime run (DAG parsing, cold imports).
+        expected = tick(store, stream, settings).accepted
+        warm_started = time.monotonic()
+        while _gold_orders(settings.serving_path) < expected:
+            if airflow.poll() is not None or time.monotonic() - warm_started > 600:
+                raise SystemExit(f"Airflow did not publish gold_sim: see {home / 'airflow-standalone.log'}")
+            time.sleep(0.5)
+        print(f"  warm-up: first event published after {time.monotonic() - warm_started:.0f} s (cold start)")
+
+        pending: list[tuple[float, int]] = []  # (produced at, cumulative orders including this tick)
+        deadline = time.monotonic() + minutes * 60
+        next_tick = time.monotonic()
+        while time.monotonic() < deadline or pending:
+            now = time.monotonic()
+            if now >= next_tick and now < deadline:
+                expected += tick(store, stream, settings).accepted
+                pending.append((time.time(), expected))
+                next_tick = now + tick_every
+            visible = _gold_orders(settings.serving_path)
+            seen_at = time.time()
+            while pending and visible >= pending[0][1]:
+                samples.append(seen_at - pending.pop(0)[0])
+            if time.monotonic() > deadline + 300:
+                raise SystemExit("ticks still not visible 5 minutes after the last one")
+            time.sleep(0.25)
+    finally:
+        os.killpg(airflow.pid, signal.SIGTERM)
+        try:
+            airflow.wait(timeout=60)
+        except subprocess.TimeoutExpired:
+            os.killpg(airflow.pid, signal.SIGKILL)
+            airflow.wait()
+        log_file.close()
+    quantiles = statistics.quantiles(samples, n=20)
+    print(f"  ticks measured           {len(samples)} (one every {tick_every:g} s for {minutes:g} min)")
+    print(
+        f"  freshness event -> published gold_sim: p50 {statistics.median(samples):.1f} s, "
+        f"p95 {quantiles[18]:.1f} s, max {max(samples):.1f} s "
+        f"(delivery buffer {settings.delivery_buffer_seconds:g} s)"
+    )
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--seconds", type=float, default=30, help="throughput run length")
+    parser.add_argument("--freshness-minutes", type=float, default=3, help="0 skips the freshness run")
+    parser.add_argument("--tick-every", type=float, default=5, help="seconds between ticks in the freshness run")
+    parser.add_argument("--buffer-seconds", type=float, default=None, help="OLIST_DELIVERY_BUFFER_SECONDS")
+    parser.add_argument("--source-dir", default=None, help="folder with olist_products_dataset.csv[.gz]")
+    parser.add_argument("--keep", action="store_true", help="keep the benchmark's OLIST_HOME folders")
+    args = parser.parse_args()
+
+    os.environ.update({"DO_NOT_TRACK": "1", "AIRFLOW__COSMOS__ENABLE_TELEMETRY": "False"})
+    os.environ["OLIST_SOURCE_DIR"] = str(products_source(args.source_dir))
+    os.environ["OLIST_TARGET"] = "local"
+    if args.buffer_seconds is not None:
+        os.environ["OLIST_DELIVERY_BUFFER_SECONDS"] = str(args.buffer_seconds)
+    print(f"cores: {os.cpu_count()} (shared with other work: figures are pessimistic)")
+    print(f"products from {os.environ['OLIST_SOURCE_DIR']}")
+    with tempfile.TemporaryDirectory(prefix="olist-bench-rt-") as tmp:
+        homes = Path(tmp)
+        throughput(homes / "throughput", args.seconds)
+        if args.freshness_minutes > 0:
+            print("== freshness: event -> gold_sim through a running Airflow (standalone) ==")
+            freshness(homes / "freshness", args.freshness_minutes, args.tick_every)
+        if args.keep:
+            kept = Path(tempfile.mkdtemp(prefix="olist-bench-rt-kept-"))
+            subprocess.run(["cp", "-a", f"{tmp}/.", str(kept)], check=True)
+            print(f"kept under {kept}")
+
+
+if __name__ == "__main__":
+    main()
