@@ -190,7 +190,7 @@ def test_setup_command_reads_both_user_secrets_and_requires_the_managed_admin_se
             "DbtUserSecretArn": arns["dbt_user"],
             "BiAnalystSecretArn": arns["bi_analyst"],
         }
-        admin_secret_arn = "arn:aws:secretsmanager:us-east-1:1:secret:a"
+        admin_secret_arn = "arn:aws:secretsmanager:us-east-1:1:secret:a"  # pragma: allowlist secret
         admin = {"namespaceName": "olist", "adminPasswordSecretArn": admin_secret_arn}  # pragma: allowlist secret
         warehouse, echoed = FakeWarehouse(existing=["dbt_user"]), []
         with Stubber(serverless) as stub:
