@@ -37,6 +37,9 @@ def airflow_env(settings: Settings | None = None) -> dict[str, str]:
             "SCARF_ANALYTICS": "false",
         }
     )
+    # `airflow standalone` starts its components as `airflow ...` subprocesses found on PATH: put this
+    # environment's bin/ first (make runs .venv/bin/olist-dw without activating the venv).
+    env["PATH"] = os.pathsep.join([str(Path(sys.executable).parent), env.get("PATH", "")])
     return env
 
 
