@@ -54,7 +54,12 @@ def run_batch_dag(settings: Settings, log_path: Path | None = None) -> Path:
 
 def failure_reason(log_text: str) -> str:
     """The most telling error line of a failed run's log."""
-    for pattern in (r"FileRejectedError: (.*)", r"UserFacingError: (.*)", r"(Database Error.*|Failure in test.*)"):
+    for pattern in (
+        r"FileRejectedError: (.*)",
+        r"UserFacingError: (.*)",
+        r"(Database Error.*|Failure in test.*)",
+        r"(?m)^((?:[\w.]+\.)?\w+(?:Error|Exception): .*)$",
+    ):
         found = re.findall(pattern, log_text)
         if found:
             return found[-1].strip()
