@@ -7,7 +7,7 @@ STAMP := $(VENV)/.installed
 export DO_NOT_TRACK := 1
 export AIRFLOW__COSMOS__ENABLE_TELEMETRY := False
 
-.PHONY: demo test venv lint pytest manifest airflow dashboard browser lock clean bench-generate lint-infra
+.PHONY: demo test venv lint pytest manifest airflow dashboard browser lock clean bench-generate bench-batch lint-infra
 
 ## demo: set up the environment if missing, then run the whole pipeline locally (embedded default)
 demo: venv manifest
@@ -83,6 +83,10 @@ $(BIN)/uv:
 
 bench-generate: venv
 	$(BIN)/python bench/generate.py --scale 1
+
+## bench-batch: per-stage timings of the batch at scale 1, the DAG run through Airflow, DAG parse times
+bench-batch: venv manifest
+	$(BIN)/python bench/batch.py --scale 1
 
 clean:
 	rm -rf .olist include/dbt/target include/dbt/logs
