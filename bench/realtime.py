@@ -120,6 +120,20 @@ def _free_port() -> int:
         return s.getsockname()[1]
 
 
+def _stop_group(process: subprocess.Popen) -> None:
+    """Stop the process group we started (SIGTERM, then SIGKILL after a minute)."""
+    for sig, wait in ((signal.SIGTERM, 60), (signal.SIGKILL, 10)):
+        try:
+            os.killpg(process.pid, sig)
+        except ProcessLookupError:
+            return
+        try:
+            process.wait(timeout=wait)
+            time.sleep(1)  # let the children of the group exit too
+        except subprocess.TimeoutExpired:
+            continue
+
+
 def _gold_orders(serving: Path) -> int:
     import duckdb
 
@@ -152,6 +166,11 @@ def freshness(home: Path, minutes: float, tick_every: float) -> None:
             "AIRFLOW__API__PORT": str(port),
             "AIRFLOW__CORE__EXECUTION_API_SERVER_URL": f"http://localhost:{port}/execution/",
             "AIRFLOW__SCHEDULER__SCHEDULER_IDLE_SLEEP_TIME": "0.5",
+            # free ports: other Airflow instances may run on this machine
+            "AIRFLOW__LOGGING__WORKER_LOG_SERVER_PORT": str(_free_port()),
+            "AIRFLOW__LOGGING__TRIGGER_LOG_SERVER_PORT": str(_free_port()),
+            # standalone starts its components as `airflow ...` from PATH
+            "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ.get('PATH', '')}",
         }
     )
     log_file = open(home / "airflow-standalone.log", "w")  # noqa: SIM115 (closed in finally)
@@ -190,12 +209,7 @@ def freshness(home: Path, minutes: float, tick_every: float) -> None:
                 raise SystemExit("ticks still not visible 5 minutes after the last one")
             time.sleep(0.25)
     finally:
-        os.killpg(airflow.pid, signal.SIGTERM)
-        try:
-            airflow.wait(timeout=60)
-        except subprocess.TimeoutExpired:
-            os.killpg(airflow.pid, signal.SIGKILL)
-            airflow.wait()
+        _stop_group(airflow)
         log_file.close()
     quantiles = statistics.quantiles(samples, n=20)
     print(f"  ticks measured           {len(samples)} (one every {tick_every:g} s for {minutes:g} min)")
@@ -208,12 +222,12 @@ def freshness(home: Path, minutes: float, tick_every: float) -> None:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--seconds", type=float, default=30, help="throughput run length")
+    parser.add_argument("--seconds", type=float, default=30, help="throughput run length (0 skips it)")
     parser.add_argument("--freshness-minutes", type=float, default=3, help="0 skips the freshness run")
     parser.add_argument("--tick-every", type=float, default=5, help="seconds between ticks in the freshness run")
     parser.add_argument("--buffer-seconds", type=float, default=None, help="OLIST_DELIVERY_BUFFER_SECONDS")
     parser.add_argument("--source-dir", default=None, help="folder with olist_products_dataset.csv[.gz]")
-    parser.add_argument("--keep", action="store_true", help="keep the benchmark's OLIST_HOME folders")
+    parser.add_argument("--home", default=None, help="keep the benchmark's OLIST_HOME folders here (default: temp)")
     args = parser.parse_args()
 
     os.environ.update({"DO_NOT_TRACK": "1", "AIRFLOW__COSMOS__ENABLE_TELEMETRY": "False"})
@@ -224,15 +238,12 @@ def main() -> None:
     print(f"cores: {os.cpu_count()} (shared with other work: figures are pessimistic)")
     print(f"products from {os.environ['OLIST_SOURCE_DIR']}")
     with tempfile.TemporaryDirectory(prefix="olist-bench-rt-") as tmp:
-        homes = Path(tmp)
-        throughput(homes / "throughput", args.seconds)
+        homes = Path(args.home or tmp)
+        if args.seconds > 0:
+            throughput(homes / "throughput", args.seconds)
         if args.freshness_minutes > 0:
             print("== freshness: event -> gold_sim through a running Airflow (standalone) ==")
             freshness(homes / "freshness", args.freshness_minutes, args.tick_every)
-        if args.keep:
-            kept = Path(tempfile.mkdtemp(prefix="olist-bench-rt-kept-"))
-            subprocess.run(["cp", "-a", f"{tmp}/.", str(kept)], check=True)
-            print(f"kept under {kept}")
 
 
 if __name__ == "__main__":

@@ -3,8 +3,9 @@
 Scheduled on the bronze-sim/ Asset: locally the delivery DAG (olist_sim_delivery) emits it after each
 Parquet file; on AWS an AssetWatcher on the SQS queue of S3 "Object Created" events emits it.
 max_active_runs=1: files landing during a run coalesce into the next run (replaces the original design's
-CheckIfAnotherRunIsActive + wait). dbt `tag:realtime` runs through Cosmos, one `dbt build` (model and its
-tests) per model; the publish step then swaps the realtime schema into the serving snapshot the dashboard reads.
+CheckIfAnotherRunIsActive + wait). dbt `tag:realtime` (silver_sim, gold_sim and their tests) runs as one
+`dbt build` through Cosmos; the publish step then swaps the realtime schema into the serving snapshot the
+dashboard reads.
 """
 
 from __future__ import annotations
@@ -12,12 +13,10 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 
 from airflow.sdk import dag, task
-from cosmos import DbtTaskGroup
 
 from olist_dw.airflow_local import WAREHOUSE_POOL
-from olist_dw.cosmos_config import operator_args, profile_config, project_config
 from olist_dw.settings import get_settings
-from olist_dw.sim.watch import realtime_execution_config, realtime_render_config, realtime_trigger_asset
+from olist_dw.sim.watch import dbt_build_realtime, realtime_trigger_asset
 
 settings = get_settings()
 
@@ -33,14 +32,7 @@ settings = get_settings()
     doc_md=__doc__,
 )
 def olist_realtime():
-    dbt_realtime = DbtTaskGroup(
-        group_id="dbt_realtime",
-        project_config=project_config(),
-        profile_config=profile_config(settings),
-        execution_config=realtime_execution_config(),
-        render_config=realtime_render_config(),
-        operator_args=operator_args(settings),
-    )
+    dbt_realtime = dbt_build_realtime(settings)
 
     @task(pool=WAREHOUSE_POOL if settings.target == "local" else "default_pool")
     def publish_realtime() -> dict[str, int]:

@@ -39,10 +39,10 @@ def test_local_wiring(olist_home, monkeypatch):
     realtime = dags["olist_realtime"]
     assert realtime.max_active_runs == 1
     assert [a.name for a in realtime.timetable.asset_condition.objects] == ["olist_bronze_sim"]
-    dbt_tasks = sorted(t.task_id for t in realtime.tasks if t.task_id.startswith("dbt_realtime."))
-    assert dbt_tasks == ["dbt_realtime.gold_sim_model_build", "dbt_realtime.silver_sim_model_build"]
-    publish = realtime.get_task("publish_realtime")
-    assert publish.upstream_task_ids == {"dbt_realtime.gold_sim_model_build"}
+    assert sorted(t.task_id for t in realtime.tasks) == ["dbt_build_realtime", "publish_realtime"]
+    build = realtime.get_task("dbt_build_realtime")
+    assert build.select == ["tag:realtime"]
+    assert realtime.get_task("publish_realtime").upstream_task_ids == {"dbt_build_realtime"}
     assert {t.pool for t in realtime.tasks} == {"olist_warehouse"}
 
 
