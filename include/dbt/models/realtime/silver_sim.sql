@@ -4,9 +4,17 @@
     (minus `realtime_lookback_days`: files land in arrival order) and keeps only events not in the table yet,
     deduplicated within the batch too, so a redelivered file never counts twice.
     Locally the source is the Parquet files in the lake; with no file yet the model builds empty. -#}
-{{ config(materialized='incremental', incremental_strategy='append', on_schema_change='append_new_columns') }}
+{{ config(
+    materialized='incremental',
+    incremental_strategy='append',
+    on_schema_change='append_new_columns',
+    grants={'select': [var('bi_role', 'bi_analyst')]} if target.type == 'redshift' else {},
+) }}
 
 {%- set orders_source = source('bronze_sim', 'sim_orders') -%}
+{#- Arrival day: the dt= partition of the local lake; the Glue table on AWS has no partition keys (Spectrum
+    reads the folders recursively), so there the production day stands in for it (minutes apart). -#}
+{%- set arrival_date = "cast(o.dt as date)" if target.type == 'duckdb' else "cast(o.produced_at as date)" -%}
 {%- set has_files = true -%}
 {%- if execute and target.type == 'duckdb' -%}
     {%- set lake_glob = env_var('OLIST_LAKE_DIR', '.olist/lake') ~ '/bronze-sim/**/*.parquet' -%}
@@ -16,16 +24,8 @@
 with
 
 {% if has_files %}
-orders as (
-    select * from {{ orders_source }}
-    {%- if is_incremental() %}
-    where cast(dt as date) >= (
-        select coalesce(max(arrival_date), cast('1900-01-01' as date)) from {{ this }}
-    ) - {{ var('realtime_lookback_days', 1) | int }}
-    {%- endif %}
-),
-
 items as (
+    -- Unnest in the FROM clause on the source itself: Redshift Spectrum navigates nested columns only there.
     select
         o.event_id,
         o.order_id,
@@ -41,11 +41,16 @@ items as (
         o.purchased_at,
         o.produced_at,
         o.schema_version,
-        cast(o.dt as date) as arrival_date
+        {{ arrival_date }} as arrival_date
     {%- if target.type == 'duckdb' %}
-    from orders as o, unnest(o.items) as u(i)
+    from {{ orders_source }} as o, unnest(o.items) as u(i)
     {%- else %}
-    from orders as o, o.items as i
+    from {{ orders_source }} as o, o.items as i
+    {%- endif %}
+    {%- if is_incremental() %}
+    where {{ arrival_date }} >= (
+        select coalesce(max(arrival_date), cast('1900-01-01' as date)) from {{ this }}
+    ) - {{ var('realtime_lookback_days', 1) | int }}
     {%- endif %}
 ),
 {% else %}
