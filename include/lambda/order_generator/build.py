@@ -23,6 +23,8 @@ PACKAGE = PROJECT_ROOT / "plugins" / "olist_dw"
 # Only what the core needs: no Airflow, dbt or DuckDB in the Lambda.
 CORE_FILES = ["__init__.py", "errors.py", "settings.py"]
 CORE_DIRS = ["sim"]
+# Local-only modules of the sim package (Airflow, pyarrow, DuckDB): never imported by the handler.
+NOT_IN_LAMBDA = ("__pycache__", "delivery.py", "demo.py", "tasks.py", "watch.py")
 
 
 def build(out: Path) -> Path:
@@ -42,7 +44,7 @@ def build(out: Path) -> Path:
         for name in CORE_FILES:
             shutil.copy(PACKAGE / name, staging / "olist_dw" / name)
         for name in CORE_DIRS:
-            shutil.copytree(PACKAGE / name, staging / "olist_dw" / name, ignore=shutil.ignore_patterns("__pycache__"))
+            shutil.copytree(PACKAGE / name, staging / "olist_dw" / name, ignore=shutil.ignore_patterns(*NOT_IN_LAMBDA))
         out.parent.mkdir(parents=True, exist_ok=True)
         with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as archive:
             for path in sorted(staging.rglob("*")):
