@@ -146,7 +146,7 @@ def test_cosmos_redshift_profile_comes_from_the_connection(aws_env, monkeypatch)
                 "conn_type": "redshift",
                 "host": "wg.123.us-east-1.redshift-serverless.amazonaws.com",
                 "login": "dbt_user",
-                "password": "s3cret",
+                "password": "s3cret",  # pragma: allowlist secret (test fixture)
                 "schema": "olist",
                 "port": 5439,
             }
