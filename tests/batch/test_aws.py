@@ -168,6 +168,7 @@ def test_dbt_parse_for_the_redshift_target(tmp_path: Path, monkeypatch):
 
     monkeypatch.setenv("OLIST_TARGET", "aws")
     monkeypatch.setenv("DO_NOT_TRACK", "1")
+    monkeypatch.setenv("OLIST_DBT_SCHEMA_SUFFIX", "__build")  # as cosmos_config sets it on AWS
     result = dbtRunner().invoke(
         [
             "parse",
@@ -186,5 +187,9 @@ def test_dbt_parse_for_the_redshift_target(tmp_path: Path, monkeypatch):
     assert result.success, result.exception
     manifest = json.loads((tmp_path / "target" / "manifest.json").read_text())
     assert manifest["metadata"]["adapter_type"] == "redshift"
-    gold = [n for n in manifest["nodes"].values() if n["resource_type"] == "model" and n["schema"].startswith("gold")]
-    assert len(gold) == 4
+    models = {n["name"]: n["schema"] for n in manifest["nodes"].values() if n["resource_type"] == "model"}
+    assert len([s for s in models.values() if s == "gold__build"]) == 4
+    # published schemas are built aside and swapped in by publish; the others keep their names
+    assert models["fct_orders"] == "marts__build"
+    assert models["stg_olist__orders"] == "staging"
+    assert models["gold_sim"] == "realtime"
