@@ -114,8 +114,7 @@ def operator_args(settings: Settings | None = None) -> dict[str, Any]:
         args["pool"] = WAREHOUSE_POOL
     else:
         # Redshift: marts and gold are built into `<schema>__build` and swapped in by publish
-        # (olist_dw.batch.publish). The project's generate_schema_name must append this suffix to the
-        # marts and gold schemas (see the batch helper's report: not in the dbt project yet).
+        # (olist_dw.batch.publish); the project's generate_schema_name appends this suffix to them.
         from olist_dw.batch.publish import BUILD_SUFFIX
 
         args["env"]["OLIST_DBT_SCHEMA_SUFFIX"] = BUILD_SUFFIX
