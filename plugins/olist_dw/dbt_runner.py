@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import gc
 import os
+import sys
 from pathlib import Path
 
 from olist_dw.errors import UserFacingError
@@ -40,3 +42,17 @@ def build_manifest(target: str | None = None) -> Path:
         args += ["--target", target]
     run_dbt(args, settings)
     return MANIFEST_PATH
+
+
+def release_in_process_dbt_duckdb() -> None:
+    """Close the DuckDB instance dbt-duckdb keeps open in this process after an in-process build.
+
+    Under `airflow dags test` every task runs in one process: dbt (invoked in-process by Cosmos) keeps the
+    build file open there, and DuckDB refuses a second handle on the same file in the same process.
+    A no-op where dbt-duckdb was never loaded (a fresh task process).
+    """
+    connections = sys.modules.get("dbt.adapters.duckdb.connections")
+    if connections is None:
+        return
+    connections.DuckDBConnectionManager.close_all_connections()
+    gc.collect()  # the dropped environment owned the last reference to the DuckDB connection

@@ -15,6 +15,7 @@ from pathlib import Path
 
 import duckdb
 
+from olist_dw.dbt_runner import release_in_process_dbt_duckdb
 from olist_dw.errors import UserFacingError
 
 
@@ -84,6 +85,7 @@ def publish(build_path: Path, serving_path: Path, schemas: Iterable[str]) -> dic
     never exposes another set's unvalidated tables. Returns the row count of each published table.
     """
     schemas = sorted(set(schemas))
+    release_in_process_dbt_duckdb()  # dbt may have built the file in this very process
     serving_path.parent.mkdir(parents=True, exist_ok=True)
     tmp_path = serving_path.with_name(f".{serving_path.name}.{uuid.uuid4().hex}.tmp")
     counts: dict[str, int] = {}

@@ -58,8 +58,7 @@ def event_schema() -> dict:
 
 def _build_realtime() -> None:
     """dbt build of tag:realtime in-process, then close dbt-duckdb's handle so the test can open the file."""
-    from olist_dw.dbt_runner import run_dbt
-    from olist_dw.sim.tasks import release_in_process_dbt_duckdb
+    from olist_dw.dbt_runner import release_in_process_dbt_duckdb, run_dbt
 
     try:
         run_dbt(["build", "--select", "tag:realtime", "--quiet"])

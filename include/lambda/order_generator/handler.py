@@ -7,7 +7,7 @@ Configured by environment only:
   optional OLIST_SIM_TICK_SECONDS, OLIST_SIM_ORDERS_MIN, OLIST_SIM_ORDERS_MAX.
 The speed factor lives in the clock record (set it with `olist-dw simulate --speed S`).
 Event (optional): {"ticks": N} runs N ticks in one invocation (default 1).
-Package: `python include/lambda/order_generator/build.py` (handler + olist_dw core + requirements.txt).
+Package: `olist-dw infra package-lambda` (handler + the olist_dw simulation core + requirements.txt).
 IAM: dynamodb GetItem/UpdateItem/Scan on both tables, kinesis PutRecords on the stream.
 
 Warm invocations reuse the AWS clients, the Faker pools and the product list (module-level caches).

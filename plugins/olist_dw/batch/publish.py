@@ -14,7 +14,6 @@ half-built one, and a failed run leaves the live schemas untouched.
 
 from __future__ import annotations
 
-import gc
 from pathlib import Path
 
 from olist_dw.warehouse import publish
@@ -26,20 +25,7 @@ PREVIOUS_SUFFIX = "__previous"
 
 def publish_local(warehouse_path: Path, serving_path: Path) -> dict[str, int]:
     """Snapshot marts+gold into the serving file; returns the row count of each published table."""
-    _close_dbt_duckdb_connections()
     return publish(warehouse_path, serving_path, PUBLISHED_SCHEMAS)
-
-
-def _close_dbt_duckdb_connections() -> None:
-    """dbt-duckdb keeps the warehouse open in its process-wide environment after an in-process
-    (dbtRunner) build. Under `airflow dags test` every task shares that process, and DuckDB refuses to
-    attach a file the same process already holds: close it first (a no-op in a fresh task process)."""
-    try:
-        from dbt.adapters.duckdb.connections import DuckDBConnectionManager
-    except ImportError:  # pragma: no cover - dbt-duckdb is part of the environment
-        return
-    DuckDBConnectionManager.close_all_connections()
-    gc.collect()  # the dropped environment owned the last reference to the DuckDB connection
 
 
 def redshift_swap_sql(bi_role: str = "bi_analyst", schemas: tuple[str, ...] = PUBLISHED_SCHEMAS) -> list[str]:

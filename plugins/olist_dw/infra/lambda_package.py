@@ -28,10 +28,10 @@ CONSTRAINTS = PROJECT_ROOT / "constraints.txt"
 DEFAULT_REQUIREMENTS = ("faker", "pydantic-settings")
 LAMBDA_PYTHON = "3.11"
 LAMBDA_PLATFORM = "x86_64-manylinux2014"  # uv's name; pip's is manylinux2014_x86_64
-# The part of olist_dw the handler imports (the simulation core and its settings), as in
-# include/lambda/order_generator/build.py: no Airflow, dbt or DuckDB code in the Lambda.
+# The part of olist_dw the handler imports (the simulation core and its settings):
+# no Airflow, dbt or DuckDB code in the Lambda.
 PACKAGE_PARTS = ("__init__.py", "errors.py", "settings.py", "sim")
-HANDLER_EXTRAS = {"requirements.txt", "build.py", "tests"}  # in the handler folder, not for the runtime
+HANDLER_EXTRAS = {"requirements.txt", "tests"}  # in the handler folder, not for the runtime
 EXCLUDED_NAMES = {"__pycache__", "bin", ".DS_Store", ".lock"}  # .lock: uv's marker in --target
 RUNTIME_PROVIDED = {"boto3", "botocore", "s3transfer", "jmespath", "urllib3", "python-dateutil", "six"}
 _FIXED_DATE = (1980, 1, 1, 0, 0, 0)

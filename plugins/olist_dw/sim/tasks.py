@@ -66,23 +66,4 @@ def publish_realtime(settings: Settings | None = None) -> dict[str, int]:
     from olist_dw.warehouse import publish
 
     settings = settings or get_settings()
-    release_in_process_dbt_duckdb()
     return publish(settings.warehouse_path, settings.serving_path, ["realtime"])
-
-
-def release_in_process_dbt_duckdb() -> None:
-    """Close the DuckDB instance dbt-duckdb caches in this process, if any.
-
-    Under `airflow dags test` every task runs in one process: dbt (invoked in-process by Cosmos) keeps the
-    build file open there, and DuckDB refuses a second handle on the same file in the same process.
-    """
-    import sys
-
-    connections = sys.modules.get("dbt.adapters.duckdb.connections")
-    if connections is None:
-        return
-    manager = connections.DuckDBConnectionManager
-    with manager._LOCK:
-        if manager._ENV is not None:
-            manager._ENV.close()
-            manager._ENV = None
