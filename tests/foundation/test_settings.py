@@ -32,3 +32,9 @@ def test_orders_range_is_checked(olist_home: Path, monkeypatch):
     monkeypatch.setenv("OLIST_SIM_ORDERS_MAX", "5")
     with pytest.raises(ValidationError, match="OLIST_SIM_ORDERS_MAX"):
         Settings()
+
+
+def test_every_setting_is_documented_in_the_readme():
+    readme = (Path(__file__).resolve().parents[2] / "README.md").read_text()
+    missing = [f"OLIST_{name.upper()}" for name in Settings.model_fields if f"`OLIST_{name.upper()}`" not in readme]
+    assert missing == [], f"add these settings to the README's table: {missing}"
