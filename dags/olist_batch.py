@@ -6,7 +6,8 @@ import pendulum
 from airflow.sdk import DAG
 
 from olist_dw import cosmos_config
-from olist_dw.batch.stages import batch_stages, default_args
+from olist_dw.batch.stages import batch_stages
+from olist_dw.dag_defaults import default_args
 from olist_dw.settings import get_settings
 
 DOC = """

@@ -15,6 +15,7 @@ from datetime import datetime, timedelta
 from airflow.sdk import dag, task
 
 from olist_dw.airflow_local import WAREHOUSE_POOL
+from olist_dw.dag_defaults import default_args
 from olist_dw.settings import get_settings
 from olist_dw.sim.watch import dbt_build_realtime, realtime_trigger_asset
 
@@ -27,7 +28,7 @@ settings = get_settings()
     start_date=datetime(2024, 1, 1),
     catchup=False,
     max_active_runs=1,
-    default_args={"owner": "olist-dw", "retries": 1, "retry_delay": timedelta(seconds=10)},
+    default_args=default_args(retry_delay=timedelta(seconds=10)),
     tags=["olist", "realtime"],
     doc_md=__doc__,
 )

@@ -15,6 +15,7 @@ from datetime import datetime, timedelta
 from airflow.sdk import Param, dag, task
 
 from olist_dw.assets import BRONZE_SIM_ASSET
+from olist_dw.dag_defaults import default_args
 from olist_dw.settings import get_settings
 
 if get_settings().target == "local":
@@ -25,7 +26,7 @@ if get_settings().target == "local":
         start_date=datetime(2024, 1, 1),
         catchup=False,
         max_active_runs=1,
-        default_args={"owner": "olist-dw", "retries": 2, "retry_delay": timedelta(seconds=5)},
+        default_args=default_args(retry_delay=timedelta(seconds=5)),
         params={"drain": Param(False, type="boolean", description="deliver everything in the log now")},
         tags=["olist", "realtime", "simulation"],
         doc_md=__doc__,

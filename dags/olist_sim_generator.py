@@ -12,6 +12,7 @@ from datetime import datetime, timedelta
 
 from airflow.sdk import Param, dag, task
 
+from olist_dw.dag_defaults import default_args
 from olist_dw.settings import get_settings
 
 if get_settings().target == "local":
@@ -22,7 +23,7 @@ if get_settings().target == "local":
         start_date=datetime(2024, 1, 1),
         catchup=False,
         max_active_runs=1,
-        default_args={"owner": "olist-dw", "retries": 1, "retry_delay": timedelta(seconds=10)},
+        default_args=default_args(retry_delay=timedelta(seconds=10)),
         params={"ticks": Param(1, type="integer", minimum=1, description="ticks to run in this run")},
         tags=["olist", "realtime", "simulation"],
         doc_md=__doc__,

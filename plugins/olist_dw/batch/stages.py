@@ -8,8 +8,6 @@ no I/O, no network; the AWS operators are imported only when the target is aws.
 
 from __future__ import annotations
 
-from datetime import timedelta
-
 from airflow.sdk import TaskGroup, task
 
 from olist_dw.airflow_local import WAREHOUSE_POOL
@@ -18,14 +16,6 @@ from olist_dw.contract import SOURCES
 from olist_dw.settings import Settings
 
 STAGES = ("land", "validate", "convert", "load", "transform", "publish")
-
-
-def default_args(settings: Settings) -> dict:
-    return {
-        "owner": "olist-dw",
-        "retries": settings.task_retries,
-        "retry_delay": timedelta(seconds=30),
-    }
 
 
 # --- local (embedded default) -------------------------------------------------------------------
