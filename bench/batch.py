@@ -103,9 +103,10 @@ def main() -> int:
     from olist_dw.batch.publish import publish_local
     from olist_dw.batch.validate import validate_all
     from olist_dw.dbt_runner import run_dbt
-    from olist_dw.lake import LocalLake
+    from olist_dw.targets import get_target
 
-    lake = LocalLake(settings.lake_dir)
+    target = get_target(settings)
+    lake = target.lake()
     results: list = []
     rows = [0]
     with measured(results, "land", rows):
@@ -116,7 +117,7 @@ def main() -> int:
     for stage, fn in (
         ("convert", lambda: convert_all(lake)),
         ("load", lambda: load_local(settings.warehouse_path, settings.lake_dir)),
-        ("dbt build tag:batch", lambda: run_dbt(["build", "--select", "tag:batch", "--quiet"], settings)),
+        ("dbt build tag:batch", lambda: run_dbt(["build", "--select", "tag:batch", "--quiet"], target)),
         ("publish", lambda: publish_local(settings.warehouse_path, settings.serving_path)),
     ):
         with measured(results, stage, rows):
@@ -131,7 +132,7 @@ def main() -> int:
     print(f"  {'total':22} {total:8.2f} {rows[0] / total:12,.0f}")
 
     if not args.skip_airflow:
-        from olist_dw.batch.demo import run_batch_dag
+        from olist_dw.demo.batch import run_batch_dag
 
         started = time.perf_counter()
         log = run_batch_dag(settings)

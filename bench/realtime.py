@@ -46,10 +46,11 @@ def products_source(explicit: str | None) -> Path:
 def _generate(home: str, seconds: float, queue) -> None:
     os.environ["OLIST_HOME"] = home
     from olist_dw.settings import get_settings
-    from olist_dw.sim import open_store, open_stream, tick
+    from olist_dw.sim import tick
+    from olist_dw.targets import get_target
 
     settings = get_settings()
-    store, stream = open_store(settings), open_stream(settings)
+    store, stream = get_target(settings).state_store(), get_target(settings).stream()
     accepted = items = ticks = 0
     deadline = time.monotonic() + seconds
     while time.monotonic() < deadline:
@@ -62,12 +63,13 @@ def _generate(home: str, seconds: float, queue) -> None:
 
 def throughput(home: Path, seconds: float) -> None:
     from olist_dw.settings import get_settings
-    from olist_dw.sim import log_path, open_store, reset
+    from olist_dw.sim import log_path, reset
     from olist_dw.sim.local_log import LocalLog
+    from olist_dw.targets import get_target
 
     os.environ["OLIST_HOME"] = str(home)
     settings = get_settings()
-    store = open_store(settings)
+    store = get_target(settings).state_store()
     inventory = reset(store, settings)
     stock_before = sum(i.stock_level for i in inventory)
     log = LocalLog(log_path(settings))
@@ -149,11 +151,12 @@ def _gold_orders(serving: Path) -> int:
 def freshness(home: Path, minutes: float, tick_every: float) -> None:
     from olist_dw.airflow_local import airflow_env, ensure_airflow_db, run_airflow
     from olist_dw.settings import get_settings
-    from olist_dw.sim import open_store, open_stream, reset, tick
+    from olist_dw.sim import reset, tick
+    from olist_dw.targets import get_target
 
     os.environ["OLIST_HOME"] = str(home)
     settings = get_settings()
-    store, stream = open_store(settings), open_stream(settings)
+    store, stream = get_target(settings).state_store(), get_target(settings).stream()
     reset(store, settings)
     ensure_airflow_db(settings)
     run_airflow(["dags", "reserialize"], settings, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)

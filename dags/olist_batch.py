@@ -3,17 +3,17 @@
 from __future__ import annotations
 
 import pendulum
-from airflow.sdk import DAG
+from airflow.sdk import chain, dag
 
 from olist_dw import cosmos_config
-from olist_dw.batch.stages import batch_stages
 from olist_dw.dag_defaults import default_args
 from olist_dw.settings import get_settings
+from olist_dw.targets import get_target
 
 DOC = """
 ### olist_batch
 `land -> validate -> convert -> load -> transform -> publish`, the same steps on both targets
-(`OLIST_TARGET` picks the adapters when the file is parsed):
+(the target, `olist_dw.targets`, builds the adapters when the file is parsed):
 
 | step | local (embedded default) | aws |
 |---|---|---|
@@ -30,8 +30,10 @@ It emits the `olist_gold` asset. Trigger it by hand or with `make demo`; source 
 """
 
 settings = get_settings()
+target = get_target(settings)
 
-with DAG(
+
+@dag(
     dag_id="olist_batch",
     description="Olist CSVs -> validated lake -> warehouse raw -> dbt star schema and gold marts",
     doc_md=DOC,
@@ -40,8 +42,12 @@ with DAG(
     catchup=False,
     max_active_runs=1,  # one run at a time owns the lake prefixes and the warehouse
     default_args=default_args(settings),
-    tags=["olist", "batch", settings.target],
-):
-    stages = batch_stages(settings)
-    transform = cosmos_config.dbt_task_group("transform", select=["tag:batch"], settings=settings)
-    stages["land"] >> stages["validate"] >> stages["convert"] >> stages["load"] >> transform >> stages["publish"]
+    tags=["olist", "batch", target.name],
+)
+def olist_batch():
+    stages = target.batch_stages()
+    transform = cosmos_config.dbt_task_group("transform", select=["tag:batch"], target=target)
+    chain(stages["land"], stages["validate"], stages["convert"], stages["load"], transform, stages["publish"])
+
+
+olist_batch()

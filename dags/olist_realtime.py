@@ -10,41 +10,39 @@ dashboard reads.
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import timedelta
 
+import pendulum
 from airflow.sdk import dag, task
 
-from olist_dw.airflow_local import WAREHOUSE_POOL
+from olist_dw import cosmos_config
 from olist_dw.dag_defaults import default_args
 from olist_dw.settings import get_settings
-from olist_dw.sim.watch import dbt_build_realtime, realtime_trigger_asset
+from olist_dw.targets import get_target
 
 settings = get_settings()
+target = get_target(settings)
+
+
+@task(pool=target.warehouse_pool or "default_pool")
+def publish_realtime() -> dict[str, int]:
+    """Make the realtime tables visible to readers (locally: swap them into the serving snapshot)."""
+    return get_target(get_settings()).publish_realtime()
 
 
 @dag(
     dag_id="olist_realtime",
-    schedule=[realtime_trigger_asset(settings)],
-    start_date=datetime(2024, 1, 1),
+    schedule=[target.realtime_trigger_asset()],
+    start_date=pendulum.datetime(2024, 1, 1, tz="UTC"),
     catchup=False,
     max_active_runs=1,
-    default_args=default_args(retry_delay=timedelta(seconds=10)),
+    default_args=default_args(settings, retry_delay=timedelta(seconds=10)),
     tags=["olist", "realtime"],
     doc_md=__doc__,
 )
 def olist_realtime():
-    dbt_realtime = dbt_build_realtime(settings)
-
-    @task(pool=WAREHOUSE_POOL if settings.target == "local" else "default_pool")
-    def publish_realtime() -> dict[str, int]:
-        """Swap the realtime schema into the serving snapshot (locally; Redshift grants do it on AWS)."""
-        from olist_dw.sim.tasks import publish_realtime
-
-        if get_settings().target != "local":
-            return {}
-        return publish_realtime()
-
-    dbt_realtime >> publish_realtime()
+    dbt_build = cosmos_config.dbt_build_task("dbt_build_realtime", select=["tag:realtime"], target=target)
+    dbt_build >> publish_realtime()
 
 
 olist_realtime()

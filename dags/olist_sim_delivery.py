@@ -10,39 +10,45 @@ Trigger with conf {"drain": true} to deliver everything in the log now. Local on
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import timedelta
 
+import pendulum
 from airflow.sdk import Param, dag, task
 
 from olist_dw.assets import BRONZE_SIM_ASSET
 from olist_dw.dag_defaults import default_args
 from olist_dw.settings import get_settings
+from olist_dw.targets import get_target
 
-if get_settings().target == "local":
+settings = get_settings()
 
-    @dag(
-        dag_id="olist_sim_delivery",
-        schedule="@continuous",
-        start_date=datetime(2024, 1, 1),
-        catchup=False,
-        max_active_runs=1,
-        default_args=default_args(retry_delay=timedelta(seconds=5)),
-        params={"drain": Param(False, type="boolean", description="deliver everything in the log now")},
-        tags=["olist", "realtime", "simulation"],
-        doc_md=__doc__,
-    )
-    def olist_sim_delivery():
-        @task(outlets=[BRONZE_SIM_ASSET])
-        def deliver(params=None) -> list[str]:
-            from airflow.sdk.exceptions import AirflowSkipException
 
-            from olist_dw.sim.tasks import NothingDelivered, deliver
+@task(outlets=[BRONZE_SIM_ASSET])
+def deliver(params=None) -> list[str]:
+    from airflow.sdk.exceptions import AirflowSkipException
 
-            try:
-                return deliver(drain=bool(params["drain"]), max_wait_seconds=55)
-            except NothingDelivered as nothing:
-                raise AirflowSkipException(str(nothing)) from nothing
+    from olist_dw.sim.runs import NothingDelivered, deliver
 
-        deliver()
+    try:
+        return deliver(get_target(get_settings()).delivery(), drain=bool(params["drain"]), max_wait_seconds=55)
+    except NothingDelivered as nothing:
+        raise AirflowSkipException(str(nothing)) from nothing
 
+
+@dag(
+    dag_id="olist_sim_delivery",
+    schedule="@continuous",
+    start_date=pendulum.datetime(2024, 1, 1, tz="UTC"),
+    catchup=False,
+    max_active_runs=1,
+    default_args=default_args(settings, retry_delay=timedelta(seconds=5)),
+    params={"drain": Param(False, type="boolean", description="deliver everything in the log now")},
+    tags=["olist", "realtime", "simulation"],
+    doc_md=__doc__,
+)
+def olist_sim_delivery():
+    deliver()
+
+
+if get_target(settings).simulation_in_airflow:  # elsewhere a managed stream delivers (Firehose on AWS)
     olist_sim_delivery()

@@ -8,33 +8,46 @@ inventory and clock from the products file. Trigger with conf {"ticks": N} to fa
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import timedelta
 
+import pendulum
 from airflow.sdk import Param, dag, task
 
 from olist_dw.dag_defaults import default_args
 from olist_dw.settings import get_settings
+from olist_dw.targets import get_target
 
-if get_settings().target == "local":
+settings = get_settings()
 
-    @dag(
-        dag_id="olist_sim_generator",
-        schedule="* * * * *",
-        start_date=datetime(2024, 1, 1),
-        catchup=False,
-        max_active_runs=1,
-        default_args=default_args(retry_delay=timedelta(seconds=10)),
-        params={"ticks": Param(1, type="integer", minimum=1, description="ticks to run in this run")},
-        tags=["olist", "realtime", "simulation"],
-        doc_md=__doc__,
+
+@task
+def tick(params=None) -> dict[str, int]:
+    from olist_dw.sim.runs import run_ticks
+
+    target = get_target(get_settings())
+    return run_ticks(
+        target.state_store(),
+        target.stream(),
+        int(params["ticks"]),
+        target.settings,
+        seed_on_first_tick=target.seeds_simulation_on_first_tick,
     )
-    def olist_sim_generator():
-        @task
-        def tick(params=None) -> dict[str, int]:
-            from olist_dw.sim.tasks import run_ticks
 
-            return run_ticks(int(params["ticks"]))
 
-        tick()
+@dag(
+    dag_id="olist_sim_generator",
+    schedule="* * * * *",
+    start_date=pendulum.datetime(2024, 1, 1, tz="UTC"),
+    catchup=False,
+    max_active_runs=1,
+    default_args=default_args(settings, retry_delay=timedelta(seconds=10)),
+    params={"ticks": Param(1, type="integer", minimum=1, description="ticks to run in this run")},
+    tags=["olist", "realtime", "simulation"],
+    doc_md=__doc__,
+)
+def olist_sim_generator():
+    tick()
 
+
+if get_target(settings).simulation_in_airflow:  # elsewhere a scheduler invokes the Lambda (EventBridge on AWS)
     olist_sim_generator()

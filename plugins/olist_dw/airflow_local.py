@@ -3,22 +3,22 @@ dags/ and plugins/, no examples, no telemetry, and the pool that serialises Duck
 
 from __future__ import annotations
 
+import json
 import os
+import re
 import shutil
 import subprocess
 import sys
+import time
 from pathlib import Path
 
-from olist_dw.settings import PROJECT_ROOT, Settings, get_settings
-
-# Every task that writes the local DuckDB warehouse runs in this pool: DuckDB takes one writing
-# process at a time, so batch and micro-batch tasks queue here instead of failing on the file lock.
-WAREHOUSE_POOL = "olist_warehouse"
+from olist_dw.errors import UserFacingError
+from olist_dw.settings import PROJECT_ROOT, Settings
+from olist_dw.targets.local import WAREHOUSE_POOL
 
 
-def airflow_env(settings: Settings | None = None) -> dict[str, str]:
+def airflow_env(settings: Settings) -> dict[str, str]:
     """The environment a local Airflow process (CLI, scheduler, task) runs with."""
-    settings = settings or get_settings()
     home = settings.airflow_home
     env = dict(os.environ)
     env.update(
@@ -48,15 +48,17 @@ def airflow_executable() -> str:
     return str(local) if local.exists() else (shutil.which("airflow") or "airflow")
 
 
-def run_airflow(args: list[str], settings: Settings | None = None, check: bool = True, **kwargs):
+def run_airflow(args: list[str], settings: Settings, check: bool = True, **kwargs):
     """Run `airflow ARGS...` with the local environment."""
     env = airflow_env(settings)
     return subprocess.run([airflow_executable(), *args], env=env, check=check, **kwargs)
 
 
-def ensure_airflow_db(settings: Settings | None = None) -> None:
-    """Create or upgrade the local metadata database and the warehouse pool (idempotent)."""
-    settings = settings or get_settings()
+def ensure_airflow_db(settings: Settings) -> None:
+    """Create or upgrade the local metadata database and the warehouse pool (idempotent).
+
+    Every task that writes the local DuckDB warehouse runs in this pool: DuckDB takes one writing process at
+    a time, so batch and micro-batch tasks queue here instead of failing on the file lock."""
     settings.airflow_home.mkdir(parents=True, exist_ok=True)
     run_airflow(["db", "migrate"], settings, stdout=subprocess.DEVNULL)
     run_airflow(
@@ -64,3 +66,37 @@ def ensure_airflow_db(settings: Settings | None = None) -> None:
         settings,
         stdout=subprocess.DEVNULL,
     )
+
+
+def run_dag(dag_id: str, settings: Settings, log_path: Path, conf: dict | None = None) -> float:
+    """Run one real DAG run in-process (`airflow dags test`: every task, the pools, XComs and asset events, no
+    scheduler) with its log in `log_path`; returns its seconds, or raises a UserFacingError with the reason."""
+    args = ["dags", "test", dag_id]
+    if conf:
+        args += ["--conf", json.dumps(conf)]
+    log_path.parent.mkdir(parents=True, exist_ok=True)
+    started = time.perf_counter()
+    with open(log_path, "w") as log:
+        result = run_airflow(args, settings, check=False, stdout=log, stderr=subprocess.STDOUT)
+    elapsed = time.perf_counter() - started
+    text = log_path.read_text(errors="replace")
+    found = re.search(r"DagRun Finished:.*?state=(\w+)", text)
+    state = found.group(1) if found else "unknown"
+    if result.returncode != 0 or state != "success":
+        raise UserFacingError(f"{dag_id} run {state} after {elapsed:.0f} s: {failure_reason(text)} (log: {log_path})")
+    return elapsed
+
+
+def failure_reason(log_text: str) -> str:
+    """The most telling error line of a failed run's log."""
+    for pattern in (
+        r"FileRejectedError: (.*)",
+        r"UserFacingError: (.*)",
+        r"(Database Error.*|Failure in test.*)",
+        r"(?m)^((?:[\w.]+\.)?\w+(?:Error|Exception): .*)$",
+    ):
+        found = re.findall(pattern, log_text)
+        if found:
+            return found[-1].strip()
+    failed = re.findall(r"Marking task as FAILED.*?task_id=([\w.]+)", log_text)
+    return f"task {failed[0]} failed" if failed else "see the log"

@@ -4,12 +4,11 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from olist_dw.settings import Settings, get_settings
+from olist_dw.settings import Settings
 
 OWNER = "olist-dw"
 
 
-def default_args(settings: Settings | None = None, retry_delay: timedelta = timedelta(seconds=30)) -> dict:
+def default_args(settings: Settings, retry_delay: timedelta = timedelta(seconds=30)) -> dict:
     """Task defaults; DAGs on the freshness path pass a shorter retry_delay."""
-    settings = settings or get_settings()
     return {"owner": OWNER, "retries": settings.task_retries, "retry_delay": retry_delay}

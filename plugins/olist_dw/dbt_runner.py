@@ -6,41 +6,34 @@ import gc
 import os
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from olist_dw.errors import UserFacingError
-from olist_dw.settings import DBT_PROJECT_DIR, Settings, get_settings
+from olist_dw.settings import DBT_PROJECT_DIR
+
+if TYPE_CHECKING:
+    from olist_dw.targets import Target
 
 MANIFEST_PATH = DBT_PROJECT_DIR / "target" / "manifest.json"
 
 
-def dbt_env(settings: Settings | None = None) -> dict[str, str]:
-    """Environment variables the dbt profile reads (no secrets: those come from connections)."""
-    settings = settings or get_settings()
-    return {
-        "OLIST_TARGET": settings.target,
-        "OLIST_WAREHOUSE_PATH": str(settings.warehouse_path),
-        "OLIST_LAKE_DIR": str(settings.lake_dir),
-        "DO_NOT_TRACK": "1",
-    }
-
-
-def run_dbt(args: list[str], settings: Settings | None = None) -> None:
-    """Invoke dbt in-process; raise a UserFacingError naming the command when it fails."""
+def run_dbt(args: list[str], target: Target) -> None:
+    """Invoke dbt in-process with the target's environment; raise a UserFacingError naming the failed command."""
     from dbt.cli.main import dbtRunner
 
-    os.environ.update(dbt_env(settings))
+    os.environ.update(target.dbt_env())
     full = [*args, "--project-dir", str(DBT_PROJECT_DIR), "--profiles-dir", str(DBT_PROJECT_DIR)]
     result = dbtRunner().invoke(full)
     if not result.success:
         raise UserFacingError(f"dbt {' '.join(args)} failed: {result.exception or 'see the log above'}")
 
 
-def build_manifest(target: str | None = None) -> Path:
-    settings = get_settings()
+def build_manifest(target: Target, dbt_target: str | None = None) -> Path:
+    """`dbt parse` into target/manifest.json (`dbt_target`: a profile output other than the target's own)."""
     args = ["parse", "--quiet"]
-    if target:
-        args += ["--target", target]
-    run_dbt(args, settings)
+    if dbt_target:
+        args += ["--target", dbt_target]
+    run_dbt(args, target)
     return MANIFEST_PATH
 
 

@@ -10,8 +10,6 @@ import shutil
 from abc import ABC, abstractmethod
 from pathlib import Path
 
-from olist_dw.settings import Settings, get_settings
-
 BRONZE = "bronze"
 BRONZE_PARQUET = "bronze-parquet"
 BRONZE_SIM = "bronze-sim"
@@ -124,10 +122,3 @@ class S3Lake(Lake):
         keys = self.list_keys(prefix)
         if keys:
             self.hook.delete_objects(bucket=self.bucket, keys=keys)
-
-
-def get_lake(settings: Settings | None = None) -> Lake:
-    settings = settings or get_settings()
-    if settings.target == "aws":
-        return S3Lake(settings.s3_bucket, settings.aws_conn_id)
-    return LocalLake(settings.lake_dir)

@@ -60,8 +60,8 @@ def test_glue_crawler_and_job_operators(aws_env):
     from airflow.providers.amazon.aws.operators.glue import GlueJobOperator
     from airflow.providers.amazon.aws.operators.glue_crawler import GlueCrawlerRunOperator
 
-    from olist_dw.batch.stages import glue_job_arguments
     from olist_dw.settings import get_settings
+    from olist_dw.targets.aws import glue_job_arguments
 
     settings = get_settings()
     glue = boto3.client("glue", region_name=REGION)
@@ -98,13 +98,11 @@ def test_copy_statements_read_parquet_with_the_iam_role(aws_env, monkeypatch):
     from airflow.providers.amazon.aws.hooks.redshift_sql import RedshiftSQLHook
 
     from olist_dw.batch.redshift import ParquetCopyOperator
-    from olist_dw.batch.stages import copy_kwargs
-    from olist_dw.settings import get_settings
+    from olist_dw.targets.aws import copy_kwargs
 
     executed: list[list[str]] = []
     monkeypatch.setattr(RedshiftSQLHook, "run", lambda self, sql, autocommit=False, **_: executed.append(sql))
-    settings = get_settings()
-    for kwargs in copy_kwargs(settings):
+    for kwargs in copy_kwargs():
         ParquetCopyOperator(
             task_id="copy_to_raw", schema="raw", s3_bucket=BUCKET, iam_role_arn=ROLE_ARN, **kwargs
         ).execute({})
@@ -152,9 +150,10 @@ def test_cosmos_redshift_profile_comes_from_the_connection(aws_env, monkeypatch)
             }
         ),
     )
-    from olist_dw import cosmos_config
+    from olist_dw.settings import get_settings
+    from olist_dw.targets import get_target
 
-    mapping = cosmos_config.profile_config().profile_mapping
+    mapping = get_target(get_settings()).dbt_profile_config().profile_mapping
     profile = mapping.profile
     assert profile["host"].startswith("wg.") and profile["dbname"] == "olist" and profile["user"] == "dbt_user"
     assert "s3cret" not in json.dumps(profile)  # the password goes through an environment variable
@@ -168,7 +167,7 @@ def test_dbt_parse_for_the_redshift_target(tmp_path: Path, monkeypatch):
 
     monkeypatch.setenv("OLIST_TARGET", "aws")
     monkeypatch.setenv("DO_NOT_TRACK", "1")
-    monkeypatch.setenv("OLIST_DBT_SCHEMA_SUFFIX", "__build")  # as cosmos_config sets it on AWS
+    monkeypatch.setenv("OLIST_DBT_SCHEMA_SUFFIX", "__build")  # as the AWS target's dbt_env sets it
     result = dbtRunner().invoke(
         [
             "parse",

@@ -11,7 +11,7 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from olist_dw.batch.demo import run_batch_dag
+from olist_dw.demo.batch import run_batch_dag
 from olist_dw.errors import UserFacingError
 from olist_dw.settings import Settings, get_settings
 

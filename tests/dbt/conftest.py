@@ -16,6 +16,7 @@ SMALL_ORDERS = 300
 def built_warehouse(tmp_path_factory: pytest.TempPathFactory) -> BuiltWarehouse:
     from olist_dw.dbt_runner import run_dbt
     from olist_dw.settings import Settings
+    from olist_dw.targets import get_target
 
     home = tmp_path_factory.mktemp("dbt-home")
     saved_env = dict(os.environ)  # run_dbt exports the profile's variables: restore them afterwards
@@ -26,7 +27,7 @@ def built_warehouse(tmp_path_factory: pytest.TempPathFactory) -> BuiltWarehouse:
         source_dir = write_dataset(home / "source", SMALL_ORDERS)
         load_raw(settings.warehouse_path, source_dir)
         try:
-            run_dbt(["build", "--select", "tag:batch", *dbt_paths(home)], settings)
+            run_dbt(["build", "--select", "tag:batch", *dbt_paths(home)], get_target(settings))
         finally:
             os.environ.clear()
             os.environ.update(saved_env)

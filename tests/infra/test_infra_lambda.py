@@ -80,3 +80,65 @@ def test_missing_handler_is_a_clear_error(monkeypatch, tmp_path):
     else:
         raise AssertionError("expected a UserFacingError")
     assert not Path(tmp_path / "out" / "order_generator.zip").exists()
+
+
+TICK_PROBE = """
+import sys
+sys.path.insert(0, sys.argv[1])
+from decimal import Decimal
+
+import boto3
+from moto import mock_aws
+
+with mock_aws():
+    import handler
+    from olist_dw.settings import get_settings
+    from olist_dw.sim.core import InventoryItem, new_config
+
+    dynamodb = boto3.client("dynamodb", region_name="eu-west-1")
+    for table, key in (("Sim_Config", "config_id"), ("Sim_Inventory", "product_id")):
+        dynamodb.create_table(
+            TableName=table,
+            KeySchema=[{"AttributeName": key, "KeyType": "HASH"}],
+            AttributeDefinitions=[{"AttributeName": key, "AttributeType": "S"}],
+            BillingMode="PAY_PER_REQUEST",
+        )
+    boto3.client("kinesis", region_name="eu-west-1").create_stream(StreamName="olist-orders", ShardCount=1)
+    store, _ = handler._adapters(get_settings())
+    items = [InventoryItem(f"{i:032x}", "artes", Decimal("10.00"), 50, i) for i in range(20)]
+    store.reset(new_config(7, 60.0), items)
+    (result,) = handler.handler({}, None)["ticks"]
+    assert result["accepted"] > 0, result
+    assert not {"airflow", "cosmos", "dbt", "duckdb"} & set(sys.modules), "the tick loaded orchestration code"
+    loaded = sorted(
+        m.__file__[len(sys.argv[1]) + 1 :] for name, m in sys.modules.items() if name.split(".")[0] == "olist_dw"
+    )
+    print("\\n".join(loaded))
+"""
+
+
+def test_package_holds_exactly_the_olist_dw_modules_a_real_tick_imports(lambda_package, tmp_path):
+    """The handler, run on the extracted zip against moto, sells orders; the olist_dw files it loaded are all
+    of the package's olist_dw modules (nothing missing, nothing carried along), and no Airflow, Cosmos,
+    dbt or DuckDB module was loaded."""
+    task_root = tmp_path / "task"
+    zipfile.ZipFile(lambda_package.path).extractall(task_root)
+    result = subprocess.run(
+        [sys.executable, "-c", TICK_PROBE, str(task_root)],
+        capture_output=True,
+        text=True,
+        cwd=tmp_path,
+        env={
+            "PATH": "/usr/bin:/bin",
+            "HOME": str(tmp_path),
+            "OLIST_TARGET": "aws",
+            "OLIST_AWS_REGION": "eu-west-1",
+            "AWS_ACCESS_KEY_ID": "testing",
+            "AWS_SECRET_ACCESS_KEY": "testing",  # pragma: allowlist secret (moto's fake credentials)
+        },
+        timeout=120,
+    )
+    assert result.returncode == 0, result.stderr[-3000:]
+    loaded = set(result.stdout.split())
+    packaged = {n for n in zipfile.ZipFile(lambda_package.path).namelist() if n.startswith("olist_dw/")}
+    assert loaded == {n for n in packaged if n.endswith(".py")}

@@ -59,9 +59,11 @@ def event_schema() -> dict:
 def _build_realtime() -> None:
     """dbt build of tag:realtime in-process, then close dbt-duckdb's handle so the test can open the file."""
     from olist_dw.dbt_runner import release_in_process_dbt_duckdb, run_dbt
+    from olist_dw.settings import get_settings
+    from olist_dw.targets import get_target
 
     try:
-        run_dbt(["build", "--select", "tag:realtime", "--quiet"])
+        run_dbt(["build", "--select", "tag:realtime", "--quiet"], get_target(get_settings()))
     finally:
         release_in_process_dbt_duckdb()
 

@@ -12,6 +12,7 @@ import pytest
 from olist_dw.settings import PROJECT_ROOT, get_settings
 from olist_dw.sim import reset
 from olist_dw.sim.kinesis import KinesisPutError, KinesisStream
+from olist_dw.targets import get_target
 
 HANDLER_PATH = PROJECT_ROOT / "include" / "lambda" / "order_generator" / "handler.py"
 
@@ -65,9 +66,7 @@ def test_lambda_end_to_end_on_moto(sim_home, monkeypatch, event_schema):
         kinesis.create_stream(StreamName="olist-orders", ShardCount=2)
 
         handler = _load_handler()
-        from olist_dw.sim import open_store
-
-        store = open_store(settings)  # `olist-dw simulate --reset` with OLIST_TARGET=aws does this
+        store = get_target(settings).state_store()  # as `olist-dw simulate --reset` on AWS
         inventory = reset(store, settings, speed_factor=30)
         start = store.load_config().simulated_time
         stock_before = sum(item.stock_level for item in inventory)

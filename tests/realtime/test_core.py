@@ -10,24 +10,25 @@ import jsonschema
 import pytest
 
 from olist_dw.settings import get_settings
-from olist_dw.sim import open_store, open_stream, reset, tick
+from olist_dw.sim import reset, tick
 from olist_dw.sim.core import SIM_START, InventoryItem, new_config, place_order
 from olist_dw.sim.local_log import LocalLog
 from olist_dw.sim.sqlite_store import SQLiteStateStore
+from olist_dw.targets import get_target
 
 
 def test_ticks_advance_the_clock_and_survive_a_restart(sim_home, monkeypatch):
     monkeypatch.setenv("OLIST_SIM_TICK_SECONDS", "30")
     settings = get_settings()
-    store = open_store(settings)
+    store = get_target(settings).state_store()
     reset(store, settings, speed_factor=4)
-    stream = open_stream(settings)
+    stream = get_target(settings).stream()
     for _ in range(3):
         result = tick(store, stream, settings)
         assert settings.sim_orders_min <= result.accepted + result.rejected <= settings.sim_orders_max
     store.close()
     # A new process (new store object) resumes exactly where the clock stopped: 3 ticks x 30 s x 4.
-    reopened = open_store(get_settings())
+    reopened = get_target(get_settings()).state_store()
     config = reopened.load_config()
     assert config.simulated_time == SIM_START + timedelta(seconds=3 * 30 * 4)
     assert config.speed_factor == 4
@@ -35,7 +36,7 @@ def test_ticks_advance_the_clock_and_survive_a_restart(sim_home, monkeypatch):
 
 def test_events_validate_and_fall_inside_their_window(sim_home, event_schema):
     settings = get_settings()
-    store, stream = open_store(settings), open_stream(settings)
+    store, stream = get_target(settings).state_store(), get_target(settings).stream()
     reset(store, settings)
     results = [tick(store, stream, settings) for _ in range(20)]
     events = [json.loads(r.data) for r in stream.read(0, 10_000)]
@@ -58,7 +59,7 @@ def test_customer_states_follow_olist_weights(sim_home, monkeypatch):
     monkeypatch.setenv("OLIST_SIM_ORDERS_MAX", "50")
     monkeypatch.setenv("OLIST_SIM_STOCK_MAX", "1000")
     settings = get_settings()
-    store, stream = open_store(settings), open_stream(settings)
+    store, stream = get_target(settings).state_store(), get_target(settings).stream()
     reset(store, settings)
     for _ in range(60):
         tick(store, stream, settings)
@@ -84,7 +85,7 @@ def test_an_order_that_cannot_be_filled_is_rejected_and_releases_its_items(tmp_p
 def test_popular_products_sell_out_and_orders_get_rejected(sim_home, monkeypatch):
     monkeypatch.setenv("OLIST_SIM_STOCK_MAX", "2")
     settings = get_settings()
-    store, stream = open_store(settings), open_stream(settings)
+    store, stream = get_target(settings).state_store(), get_target(settings).stream()
     inventory = reset(store, settings)
     sold = rejected = 0
     for _ in range(80):
@@ -99,7 +100,7 @@ def test_popular_products_sell_out_and_orders_get_rejected(sim_home, monkeypatch
 
 def test_a_lost_clock_claim_sells_nothing(sim_home):
     settings = get_settings()
-    store = open_store(settings)
+    store = get_target(settings).state_store()
     reset(store, settings)
     config = store.load_config()
     assert store.claim_window(config.simulated_time, config.simulated_time + timedelta(hours=1))
@@ -113,7 +114,7 @@ def test_missing_products_file_names_it(olist_home, tmp_path, monkeypatch):
     monkeypatch.setenv("OLIST_SOURCE_DIR", str(tmp_path / "nowhere"))
     settings = get_settings()
     with pytest.raises(UserFacingError, match="olist_products_dataset.csv"):
-        reset(open_store(settings), settings)
+        reset(get_target(settings).state_store(), settings)
 
 
 def test_log_checkpoints_only_move_forward(tmp_path):

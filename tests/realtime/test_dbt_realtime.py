@@ -7,8 +7,9 @@ import shutil
 import uuid
 
 from olist_dw.settings import get_settings
-from olist_dw.sim import log_path, open_delivery, open_store, open_stream, reset, tick
+from olist_dw.sim import log_path, reset, tick
 from olist_dw.sim.local_log import LocalLog
+from olist_dw.targets import get_target
 
 GOLD = "select order_date, customer_state, total_orders, daily_revenue from realtime.gold_sim order by 1, 2"
 
@@ -21,11 +22,11 @@ def test_empty_lake_builds_empty_tables(sim_home, build_realtime, query):
 
 def test_redelivery_changes_nothing_and_late_events_update_their_day(sim_home, build_realtime, query):
     settings = get_settings()
-    store, stream = open_store(settings), open_stream(settings)
+    store, stream = get_target(settings).state_store(), get_target(settings).stream()
     reset(store, settings)
     for _ in range(30):  # 30 simulated hours: two purchase days
         tick(store, stream, settings)
-    with open_delivery(settings) as delivery:
+    with get_target(settings).delivery() as delivery:
         files = delivery.drain()
     build_realtime()
     gold_before = query(GOLD)
@@ -48,7 +49,7 @@ def test_redelivery_changes_nothing_and_late_events_update_their_day(sim_home, b
     late.update(event_id=str(uuid.uuid4()), order_id=uuid.uuid4().hex, customer_state="AC")
     late["purchased_at"] = f"{first_day} 23:59:00"
     log.put_records([(late["order_id"], json.dumps(late).encode())])
-    with open_delivery(settings) as delivery:
+    with get_target(settings).delivery() as delivery:
         delivery.drain()
     build_realtime()
     gold_after = {(d, s): (n, round(float(r), 2)) for d, s, n, r in query(GOLD)}

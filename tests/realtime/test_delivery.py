@@ -14,12 +14,13 @@ import time
 import pyarrow.parquet as pq
 
 from olist_dw.settings import get_settings
-from olist_dw.sim import log_path, open_delivery, open_store, open_stream, reset, tick
+from olist_dw.sim import log_path, reset, tick
 from olist_dw.sim.local_log import LocalLog
+from olist_dw.targets import get_target
 
 
 def _fill(settings, ticks: int) -> int:
-    store, stream = open_store(settings), open_stream(settings)
+    store, stream = get_target(settings).state_store(), get_target(settings).stream()
     if store.load_config() is None:
         reset(store, settings)
     return sum(tick(store, stream, settings).accepted for _ in range(ticks))
@@ -29,7 +30,7 @@ def test_buffer_by_size_splits_files_and_names_them_by_sequence(sim_home, monkey
     monkeypatch.setenv("OLIST_DELIVERY_BUFFER_BYTES", "20000")
     settings = get_settings()
     accepted = _fill(settings, 40)
-    with open_delivery(settings) as delivery:
+    with get_target(settings).delivery() as delivery:
         files = delivery.drain()
     assert len(files) > 1
     assert sum(f.records for f in files) == accepted
@@ -46,7 +47,7 @@ def test_buffer_by_time_waits_for_the_oldest_record(sim_home, monkeypatch):
     monkeypatch.setenv("OLIST_DELIVERY_BUFFER_SECONDS", "1.0")
     settings = get_settings()
     _fill(settings, 2)
-    with open_delivery(settings) as delivery:
+    with get_target(settings).delivery() as delivery:
         started = time.monotonic()
         delivered = delivery.deliver_once(wait=True, idle_timeout=5)
         assert delivered is not None
@@ -59,14 +60,14 @@ def test_a_file_written_before_a_lost_checkpoint_is_adopted_not_rewritten(sim_ho
     _fill(settings, 5)
     log = LocalLog(log_path(settings))
     records = log.read(0)
-    with open_delivery(settings) as delivery:
+    with get_target(settings).delivery() as delivery:
         written = delivery.write(records)
     # Simulate "file renamed into place, then killed before the checkpoint commit" (and a half-written temp
     # file of the next range): checkpoints never move back through the API, so reset it directly.
     log._con.execute("update checkpoints set seq = 0 where consumer = 'delivery'")
     mtime = written.path.stat().st_mtime_ns
     (written.path.parent / f".{written.path.name}.tmp").write_bytes(b"half a file")
-    with open_delivery(settings) as delivery:
+    with get_target(settings).delivery() as delivery:
         assert delivery.drain() == []
     assert log.checkpoint("delivery") == records[-1].seq
     assert written.path.stat().st_mtime_ns == mtime
@@ -84,7 +85,7 @@ def test_sigkill_during_delivery_loses_and_duplicates_nothing(sim_home, monkeypa
     stop = threading.Event()
 
     def produce() -> None:
-        store, stream = open_store(settings), open_stream(settings)
+        store, stream = get_target(settings).state_store(), get_target(settings).stream()
         while not stop.is_set():
             tick(store, stream, settings)
             time.sleep(0.01)
@@ -110,7 +111,7 @@ def test_sigkill_during_delivery_loses_and_duplicates_nothing(sim_home, monkeypa
         stop.set()
         producer.join()
     assert kills >= 20
-    with open_delivery(settings) as delivery:  # the final restart drains what is left
+    with get_target(settings).delivery() as delivery:  # the final restart drains what is left
         delivery.drain()
 
     log = LocalLog(log_path(settings))

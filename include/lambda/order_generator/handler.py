@@ -7,7 +7,7 @@ Configured by environment only:
   optional OLIST_SIM_TICK_SECONDS, OLIST_SIM_ORDERS_MIN, OLIST_SIM_ORDERS_MAX.
 The speed factor lives in the clock record (set it with `olist-dw simulate --speed S`).
 Event (optional): {"ticks": N} runs N ticks in one invocation (default 1).
-Package: `olist-dw infra package-lambda` (handler + the olist_dw simulation core + requirements.txt).
+Package: `olist-dw infra package-lambda` (handler + the olist_dw modules it imports + requirements.txt).
 IAM: dynamodb GetItem/UpdateItem/Scan on both tables, kinesis PutRecords on the stream.
 
 Warm invocations reuse the AWS clients, the Faker pools and the product list (module-level caches).
@@ -19,7 +19,8 @@ import json
 import logging
 
 from olist_dw.settings import get_settings
-from olist_dw.sim import open_store, open_stream, tick
+from olist_dw.sim import tick
+from olist_dw.targets import get_target
 
 logger = logging.getLogger()
 logger.setLevel(logging.INFO)
@@ -31,14 +32,13 @@ def _adapters(settings):
     key = (settings.aws_region, settings.sim_config_table, settings.sim_inventory_table, settings.kinesis_stream)
     if key not in _ADAPTERS:
         _ADAPTERS.clear()
-        _ADAPTERS[key] = (open_store(settings), open_stream(settings))
+        target = get_target(settings, required="aws")
+        _ADAPTERS[key] = (target.state_store(), target.stream())
     return _ADAPTERS[key]
 
 
 def handler(event, context):
     settings = get_settings()
-    if settings.target != "aws":
-        raise RuntimeError("the order-generator Lambda needs OLIST_TARGET=aws (DynamoDB + Kinesis adapters)")
     ticks = int((event or {}).get("ticks", 1)) if isinstance(event, dict) else 1
     store, stream = _adapters(settings)
     results = [tick(store, stream, settings).as_dict() for _ in range(max(1, ticks))]

@@ -13,7 +13,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 def run(args: argparse.Namespace) -> int:
     from olist_dw.dbt_runner import build_manifest
+    from olist_dw.settings import get_settings
+    from olist_dw.targets import get_target
 
-    path = build_manifest(target=args.target)
+    path = build_manifest(get_target(get_settings()), dbt_target=args.target)
     print(f"dbt manifest: {path}")
     return 0

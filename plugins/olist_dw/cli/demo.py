@@ -27,13 +27,13 @@ def run(args: argparse.Namespace) -> int:
 
 
 def batch_step(settings) -> None:
-    from olist_dw.batch.demo import batch_demo
+    from olist_dw.demo.batch import batch_demo
 
     batch_demo(settings)
 
 
 def realtime_step(settings) -> None:
-    from olist_dw.sim.demo import realtime_demo
+    from olist_dw.demo.realtime import realtime_demo
 
     realtime_demo(settings)
 

@@ -30,15 +30,17 @@ def run_simulate(args: argparse.Namespace) -> int:
 
     from olist_dw.errors import UserFacingError
     from olist_dw.settings import get_settings
-    from olist_dw.sim import open_store, reset
-    from olist_dw.sim.tasks import run_ticks
+    from olist_dw.sim import reset
+    from olist_dw.sim.runs import run_ticks
+    from olist_dw.targets import get_target
 
     settings = get_settings()
+    target = get_target(settings)
     if args.ticks < 0:
         raise UserFacingError(f"--ticks must be 0 or more (got {args.ticks})")
     if args.speed is not None and args.speed <= 0:
         raise UserFacingError(f"--speed must be positive (got {args.speed})")
-    store = open_store(settings)
+    store = target.state_store()
     if args.reset:
         inventory = reset(store, settings, speed_factor=args.speed)
         units = sum(item.stock_level for item in inventory)
@@ -57,7 +59,15 @@ def run_simulate(args: argparse.Namespace) -> int:
                 bar.update(1)
                 bar.set_postfix_str(f"simulated {result.window_end:%Y-%m-%d %H:%M}", refresh=False)
 
-            totals = run_ticks(args.ticks, settings, speed_factor=args.speed, on_tick=progress)
+            totals = run_ticks(
+                store,
+                target.stream(),
+                args.ticks,
+                settings,
+                seed_on_first_tick=target.seeds_simulation_on_first_tick,
+                speed_factor=args.speed,
+                on_tick=progress,
+            )
         config = store.load_config()
         print(
             f"{totals['ticks']} ticks: {totals['accepted']:,} orders accepted ({totals['items_sold']:,} items), "
@@ -68,14 +78,10 @@ def run_simulate(args: argparse.Namespace) -> int:
 
 def run_deliver(args: argparse.Namespace) -> int:
     from olist_dw.settings import get_settings
-    from olist_dw.sim import open_delivery
+    from olist_dw.targets import get_target
 
     settings = get_settings()
-    if settings.target != "local":
-        from olist_dw.errors import UserFacingError
-
-        raise UserFacingError("on AWS, Firehose delivers the stream (OLIST_TARGET=aws); this command is local only")
-    with open_delivery(settings) as delivery:
+    with get_target(settings).delivery() as delivery:
         files = delivery.drain() if args.drain else delivery.run(max_seconds=args.seconds)
     records = sum(f.records for f in files)
     print(f"delivered {records:,} orders in {len(files)} file(s) under {settings.lake_dir / 'bronze-sim'}")

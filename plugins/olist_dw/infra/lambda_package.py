@@ -28,9 +28,21 @@ CONSTRAINTS = PROJECT_ROOT / "constraints.txt"
 DEFAULT_REQUIREMENTS = ("faker", "pydantic-settings")
 LAMBDA_PYTHON = "3.11"
 LAMBDA_PLATFORM = "x86_64-manylinux2014"  # uv's name; pip's is manylinux2014_x86_64
-# The part of olist_dw the handler imports (the simulation core and its settings):
-# no Airflow, dbt or DuckDB code in the Lambda.
-PACKAGE_PARTS = ("__init__.py", "errors.py", "settings.py", "sim")
+# The olist_dw files the handler imports (settings, the AWS target's simulation adapters, the simulation
+# core): no Airflow, dbt or DuckDB code in the Lambda. tests/infra checks that a real tick loads exactly these.
+PACKAGE_PARTS = (
+    "__init__.py",
+    "errors.py",
+    "settings.py",
+    "targets/__init__.py",
+    "targets/base.py",
+    "targets/aws.py",
+    "sim/__init__.py",
+    "sim/core.py",
+    "sim/dynamodb_store.py",
+    "sim/kinesis.py",
+    "sim/order_event.schema.json",
+)
 HANDLER_EXTRAS = {"requirements.txt", "tests"}  # in the handler folder, not for the runtime
 EXCLUDED_NAMES = {"__pycache__", "bin", ".DS_Store", ".lock"}  # .lock: uv's marker in --target
 RUNTIME_PROVIDED = {"boto3", "botocore", "s3transfer", "jmespath", "urllib3", "python-dateutil", "six"}
@@ -87,14 +99,14 @@ def _install_dependencies(target: Path, reqs: list[str]) -> None:
 
 
 def _package_files(
-    root: Path, arc_prefix: str, skip_top: set[str] | None = None, only_top: tuple[str, ...] | None = None
+    root: Path, arc_prefix: str, skip_top: set[str] | None = None, only: tuple[str, ...] | None = None
 ) -> list[tuple[Path, str]]:
     files = []
     for path in sorted(root.rglob("*")):
         relative = path.relative_to(root)
         if any(part in EXCLUDED_NAMES for part in relative.parts):
             continue
-        if (skip_top and relative.parts[0] in skip_top) or (only_top and relative.parts[0] not in only_top):
+        if (skip_top and relative.parts[0] in skip_top) or (only and relative.as_posix() not in only):
             continue
         if path.suffix in {".pyc", ".pyo"} or not path.is_file():
             continue
@@ -114,7 +126,7 @@ def build(out_dir: Path) -> LambdaPackage:
         _install_dependencies(deps, requirements())
         entries = [
             *_package_files(HANDLER_DIR, "", skip_top=HANDLER_EXTRAS),
-            *_package_files(PACKAGE_DIR, "olist_dw/", only_top=PACKAGE_PARTS),
+            *_package_files(PACKAGE_DIR, "olist_dw/", only=PACKAGE_PARTS),
             *_package_files(deps, ""),
         ]
         seen: set[str] = set()

@@ -1,11 +1,14 @@
-"""What the real-time DAGs and the CLI run: thin, idempotent entry points over the simulation package."""
+"""Runs of the simulated shop over adapters the caller passes: ticks back to back, and local delivery.
+
+The local DAGs and the CLI call these with the adapters of their target (olist_dw.targets).
+"""
 
 from __future__ import annotations
 
 from collections.abc import Callable
 
-from olist_dw.settings import Settings, get_settings
-from olist_dw.sim import open_delivery, open_store, open_stream, reset, tick
+from olist_dw.settings import Settings
+from olist_dw.sim import reset, tick
 from olist_dw.sim.core import TickResult
 
 
@@ -22,15 +25,17 @@ def ensure_initialised(store, settings: Settings) -> bool:
 
 
 def run_ticks(
+    store,
+    stream,
     ticks: int,
-    settings: Settings | None = None,
+    settings: Settings,
+    *,
+    seed_on_first_tick: bool,
     speed_factor: float | None = None,
     on_tick: Callable[[TickResult], None] | None = None,
 ) -> dict[str, int]:
     """Run `ticks` ticks back to back (fast-forward); returns totals."""
-    settings = settings or get_settings()
-    store, stream = open_store(settings), open_stream(settings)
-    if settings.target == "local":
+    if seed_on_first_tick:
         ensure_initialised(store, settings)
     if speed_factor is not None:
         store.set_speed_factor(speed_factor)
@@ -46,11 +51,10 @@ def run_ticks(
     return totals
 
 
-def deliver(drain: bool = False, max_wait_seconds: float = 55.0, settings: Settings | None = None) -> list[str]:
+def deliver(delivery, drain: bool = False, max_wait_seconds: float = 55.0) -> list[str]:
     """Deliver the log to bronze-sim/: one buffer-full file (waiting up to `max_wait_seconds` for records),
     or with `drain` everything in the log now. Raises NothingDelivered when no file was written."""
-    settings = settings or get_settings()
-    with open_delivery(settings) as delivery:
+    with delivery:
         if drain:
             files = delivery.drain()
         else:
@@ -59,11 +63,3 @@ def deliver(drain: bool = False, max_wait_seconds: float = 55.0, settings: Setti
     if not files:
         raise NothingDelivered("no new simulated orders in the log")
     return [str(f.path) for f in files]
-
-
-def publish_realtime(settings: Settings | None = None) -> dict[str, int]:
-    """Publish the realtime schema of the build warehouse to the serving snapshot (carries the others over)."""
-    from olist_dw.warehouse import publish
-
-    settings = settings or get_settings()
-    return publish(settings.warehouse_path, settings.serving_path, ["realtime"])

@@ -1,0 +1,1 @@
+"""`olist-dw demo`'s steps: real DAG runs through Airflow on the embedded default, then what they published."""

@@ -1,0 +1,162 @@
+"""AWS: S3 lake, Glue crawler + Spark job, Redshift Serverless (+ Spectrum), DynamoDB, Kinesis + Firehose,
+EventBridge Scheduler + Lambda, and S3 events -> SQS -> an AssetWatcher. Resources come from infra/.
+
+Airflow, Cosmos and the Amazon provider are imported inside the methods that need them: the order
+generator's Lambda imports this module for the state store and the stream only.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from olist_dw.errors import UserFacingError
+from olist_dw.settings import Settings
+from olist_dw.targets.base import Target
+
+DBT_PROFILE_NAME = "olist"
+SQS_POLL_SECONDS = 5  # between ReceiveMessage calls when the queue was empty
+
+
+def glue_job_arguments(settings: Settings) -> dict[str, str]:
+    return {
+        "--source_path": f"s3://{settings.s3_bucket}/bronze/",
+        "--target_path": f"s3://{settings.s3_bucket}/bronze-parquet/",
+    }
+
+
+def copy_kwargs() -> list[dict[str, str]]:
+    """One COPY per raw table (expand_kwargs of the mapped COPY task)."""
+    from olist_dw.contract import SOURCES
+
+    return [{"table": s.table, "s3_key": f"bronze-parquet/{s.table}/"} for s in SOURCES]
+
+
+class AwsTarget(Target):
+    name = "aws"
+    simulation_in_airflow = False  # EventBridge Scheduler invokes the Lambda; Firehose delivers
+    seeds_simulation_on_first_tick = False  # `olist-dw simulate --reset` seeds DynamoDB
+    warehouse_pool = None  # Redshift takes concurrent writers
+
+    def lake(self):
+        from olist_dw.lake import S3Lake
+
+        return S3Lake(self.settings.s3_bucket, self.settings.aws_conn_id)
+
+    def state_store(self):
+        from olist_dw.sim.dynamodb_store import DynamoDBStateStore
+
+        s = self.settings
+        return DynamoDBStateStore(s.sim_config_table, s.sim_inventory_table, s.aws_region)
+
+    def stream(self):
+        from olist_dw.sim.kinesis import KinesisStream
+
+        return KinesisStream(self.settings.kinesis_stream, self.settings.aws_region)
+
+    def delivery(self):
+        raise UserFacingError("on AWS, Firehose delivers the stream (OLIST_TARGET=aws); this command is local only")
+
+    def batch_stages(self) -> dict[str, Any]:
+        from airflow.providers.amazon.aws.operators.glue import GlueJobOperator
+        from airflow.providers.amazon.aws.operators.glue_crawler import GlueCrawlerRunOperator
+        from airflow.providers.amazon.aws.operators.s3 import S3DeleteObjectsOperator
+        from airflow.providers.amazon.aws.transfers.local_to_s3 import LocalFilesystemToS3Operator
+        from airflow.providers.common.sql.operators.sql import SQLExecuteQueryOperator
+        from airflow.sdk import TaskGroup
+
+        from olist_dw.assets import GOLD_ASSET
+        from olist_dw.batch import stages
+        from olist_dw.batch.load import RAW_SCHEMA, raw_table_ddl
+        from olist_dw.batch.publish import redshift_swap_sql
+        from olist_dw.batch.redshift import ParquetCopyOperator
+
+        s = self.settings
+        aws = {"aws_conn_id": s.aws_conn_id, "region_name": s.aws_region}
+        with TaskGroup("land") as land:
+            clear_bronze = S3DeleteObjectsOperator(
+                task_id="clear_bronze", bucket=s.s3_bucket, prefix="bronze/", aws_conn_id=s.aws_conn_id
+            )
+            upload = LocalFilesystemToS3Operator.partial(
+                task_id="upload", dest_bucket=s.s3_bucket, aws_conn_id=s.aws_conn_id, replace=True
+            ).expand_kwargs(stages.list_source_files())
+            clear_bronze >> upload
+        with TaskGroup("validate") as validate:
+            stages.validate.override(task_id="check_contract")()
+        with TaskGroup("convert") as convert:
+            crawl_bronze = GlueCrawlerRunOperator(task_id="crawl_bronze", crawler_name=s.glue_crawler, **aws)
+            csv_to_parquet = GlueJobOperator(
+                task_id="csv_to_parquet",
+                job_name=s.glue_job,
+                script_args=glue_job_arguments(s),
+                wait_for_completion=True,
+                **aws,
+            )
+            crawl_bronze >> csv_to_parquet
+        with TaskGroup("load") as load:
+            create_raw_tables = SQLExecuteQueryOperator(
+                task_id="create_raw_tables", conn_id=s.redshift_conn_id, sql=raw_table_ddl()
+            )
+            copy_to_raw = ParquetCopyOperator.partial(
+                task_id="copy_to_raw",
+                schema=RAW_SCHEMA,
+                s3_bucket=s.s3_bucket,
+                redshift_conn_id=s.redshift_conn_id,
+                aws_conn_id=s.aws_conn_id,
+                iam_role_arn=s.redshift_iam_role_arn,
+            ).expand_kwargs(copy_kwargs())
+            create_raw_tables >> copy_to_raw
+        with TaskGroup("publish") as publish:
+            SQLExecuteQueryOperator(
+                task_id="swap_schemas",
+                conn_id=s.redshift_conn_id,
+                sql=redshift_swap_sql(),
+                autocommit=True,
+                outlets=[GOLD_ASSET],
+            )
+        return {"land": land, "validate": validate, "convert": convert, "load": load, "publish": publish}
+
+    def dbt_profile_config(self):
+        """dbt-redshift from the Airflow connection `redshift_conn_id`: no password is ever written to a file."""
+        from cosmos import ProfileConfig
+        from cosmos.profiles import RedshiftUserPasswordProfileMapping
+
+        return ProfileConfig(
+            profile_name=DBT_PROFILE_NAME,
+            target_name="aws",
+            profile_mapping=RedshiftUserPasswordProfileMapping(
+                conn_id=self.settings.redshift_conn_id,
+                # dbname comes from the connection's schema field; models set their own schemas.
+                profile_args={"schema": "public", "threads": 4, "sslmode": "require"},
+            ),
+        )
+
+    def dbt_env(self) -> dict[str, str]:
+        # marts and gold are built into `<schema>__build` and swapped in by publish (olist_dw.batch.publish);
+        # the project's generate_schema_name appends this suffix to them.
+        from olist_dw.batch.publish import BUILD_SUFFIX
+
+        return {**super().dbt_env(), "OLIST_DBT_SCHEMA_SUFFIX": BUILD_SUFFIX}
+
+    def realtime_trigger_asset(self):
+        """S3 sends "Object Created" events for bronze-sim/ to SQS (infra/); an AssetWatcher with the Amazon
+        provider's SqsSensorTrigger polls it in the triggerer and emits an asset event per batch of messages."""
+        from airflow.providers.amazon.aws.triggers.sqs import SqsSensorTrigger
+        from airflow.sdk import AssetWatcher
+
+        from olist_dw.assets import bronze_sim_asset
+
+        s = self.settings
+        trigger = SqsSensorTrigger(
+            sqs_queue=s.sqs_queue_url,
+            aws_conn_id=s.aws_conn_id,
+            region_name=s.aws_region,
+            max_messages=10,
+            wait_time_seconds=10,  # long polling
+            waiter_delay=SQS_POLL_SECONDS,
+        )
+        uri = f"s3://{s.s3_bucket}/bronze-sim/" if s.s3_bucket else None
+        return bronze_sim_asset(uri=uri, watchers=[AssetWatcher(name="bronze_sim_sqs", trigger=trigger)])
+
+    def publish_realtime(self) -> dict[str, int]:
+        """Nothing to copy: on Redshift the BI role reads realtime.* directly, with dbt's grants."""
+        return {}
