@@ -22,7 +22,9 @@ def gold_asset() -> Asset:
 
 def bronze_sim_asset(uri: str | None = None, watchers: list[AssetWatcher] | None = None) -> Asset:
     """Files of simulated orders landed under bronze-sim/ (`uri` and `watchers`: see the targets)."""
-    return Asset(name=BRONZE_SIM_ASSET_NAME, uri=uri, group=ASSET_GROUP, watchers=watchers)
+    if uri is None:
+        return Asset(name=BRONZE_SIM_ASSET_NAME, group=ASSET_GROUP, watchers=watchers or [])
+    return Asset(name=BRONZE_SIM_ASSET_NAME, uri=uri, group=ASSET_GROUP, watchers=watchers or [])
 
 
 GOLD_ASSET = gold_asset()

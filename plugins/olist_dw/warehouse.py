@@ -27,6 +27,14 @@ def _is_lock_error(err: Exception) -> bool:
     return "lock" in str(err).lower()
 
 
+def fetch_row(con: duckdb.DuckDBPyConnection, sql: str, params: list | None = None) -> tuple:
+    """The one row an aggregate query returns (DuckDB types fetchone() as optional)."""
+    row = con.execute(sql, params or []).fetchone()
+    if row is None:
+        raise RuntimeError(f"no row from: {sql}")
+    return row
+
+
 def connect_for_write(path: Path, timeout_s: float = 60.0) -> duckdb.DuckDBPyConnection:
     """Open the build warehouse for writing, waiting (with backoff) while another process holds it."""
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -105,9 +113,7 @@ def publish(build_path: Path, serving_path: Path, schemas: Iterable[str]) -> dic
                 con.execute(f'create schema if not exists "{schema}"')
                 con.execute(f'create table "{schema}"."{table}" as select * from {catalog}."{schema}"."{table}"')
                 if catalog == "build":
-                    counts[f"{schema}.{table}"] = con.execute(f'select count(*) from "{schema}"."{table}"').fetchone()[
-                        0
-                    ]
+                    counts[f"{schema}.{table}"] = fetch_row(con, f'select count(*) from "{schema}"."{table}"')[0]
             con.execute("detach build")
             if serving_path.exists():
                 con.execute("detach current")

@@ -17,6 +17,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 def run(args: argparse.Namespace) -> int:
     from olist_dw.airflow_local import ensure_airflow_db, run_airflow
+    from olist_dw.settings import get_settings
 
-    ensure_airflow_db()
-    return run_airflow(args.airflow_args or ["--help"], check=False).returncode
+    settings = get_settings()
+    ensure_airflow_db(settings)
+    return run_airflow(args.airflow_args or ["--help"], settings, check=False).returncode

@@ -36,14 +36,14 @@ def run_batch_dag(settings: Settings, log_path: Path | None = None) -> Path:
 
 
 def print_gold_summary(settings: Settings) -> None:
-    from olist_dw.warehouse import connect_read_only
+    from olist_dw.warehouse import connect_read_only, fetch_row
 
     con = connect_read_only(settings.serving_path)
     try:
         print(f"\ngold tables in {settings.serving_path}:")
         print(f"  {'table':28} {'rows':>8} {'orders':>10} {'revenue':>16}")
         for table, sql in GOLD_SUMMARY_SQL.items():
-            rows, orders, revenue = con.execute(sql).fetchone()
+            rows, orders, revenue = fetch_row(con, sql)
             revenue_text = f"{revenue:,.2f}" if revenue is not None else "-"
             print(f"  gold.{table:23} {rows:>8,} {orders or 0:>10,} {revenue_text:>16}")
     finally:

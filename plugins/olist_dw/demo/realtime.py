@@ -12,7 +12,7 @@ def realtime_demo(settings: Settings, ticks: int = DEMO_TICKS) -> None:
     from olist_dw.airflow_local import ensure_airflow_db, run_dag
     from olist_dw.sim.runs import ensure_initialised
     from olist_dw.targets import get_target
-    from olist_dw.warehouse import connect_read_only
+    from olist_dw.warehouse import connect_read_only, fetch_row
 
     log_dir = settings.home / "logs"
     log_dir.mkdir(parents=True, exist_ok=True)
@@ -30,9 +30,9 @@ def realtime_demo(settings: Settings, ticks: int = DEMO_TICKS) -> None:
     print(f"  done in {seconds:.0f} s (DAG logs: {log_dir}/demo-*.log)")
 
     with connect_read_only(settings.serving_path) as con:
-        totals = con.execute(
-            "select count(distinct order_date), sum(total_orders), sum(daily_revenue) from realtime.gold_sim"
-        ).fetchone()
+        totals = fetch_row(
+            con, "select count(distinct order_date), sum(total_orders), sum(daily_revenue) from realtime.gold_sim"
+        )
         rows = con.execute(
             "select order_date, customer_state, total_orders, daily_revenue from realtime.gold_sim "
             "order by order_date desc, daily_revenue desc limit 12"

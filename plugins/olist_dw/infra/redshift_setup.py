@@ -107,13 +107,23 @@ class DataApiExecutor:
 
         # aws_conn_id=None: the caller's own AWS credentials (profile, SSO, role), no Airflow connection.
         self._hook = RedshiftDataHook(aws_conn_id=None, region_name=region)
-        self._target = {"workgroup_name": workgroup, "database": database, "secret_arn": secret_arn}
+        self._workgroup, self._database, self._secret_arn = workgroup, database, secret_arn
+
+    def _execute(self, sql: str):
+        return self._hook.execute_query(
+            sql=sql,
+            wait_for_completion=True,
+            poll_interval=1,
+            workgroup_name=self._workgroup,
+            database=self._database,
+            secret_arn=self._secret_arn,
+        )
 
     def run(self, sql: str) -> None:
-        self._hook.execute_query(sql=sql, wait_for_completion=True, poll_interval=1, **self._target)
+        self._execute(sql)
 
     def query(self, sql: str) -> list[list[object]]:
-        output = self._hook.execute_query(sql=sql, wait_for_completion=True, poll_interval=1, **self._target)
+        output = self._execute(sql)
         rows: list[list[object]] = []
         paginator = self._hook.conn.get_paginator("get_statement_result")
         for page in paginator.paginate(Id=output.statement_id):

@@ -22,6 +22,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from decimal import Decimal
 from pathlib import Path
+from typing import IO
 
 import pyarrow as pa
 import pyarrow.parquet as pq
@@ -114,16 +115,16 @@ class LocalDelivery:
         self.consumer = consumer
         self.poll_seconds = poll_seconds
         self.lock_path = Path(lock_path)
-        self._lock_fh = None
+        self._lock_fh: IO[str] | None = None
 
     # -- lifecycle ---------------------------------------------------------------------------------
     def __enter__(self) -> LocalDelivery:
         self.lock_path.parent.mkdir(parents=True, exist_ok=True)
-        self._lock_fh = open(self.lock_path, "a")  # noqa: SIM115 (held for the life of the context)
+        lock_fh = self._lock_fh = open(self.lock_path, "a")  # noqa: SIM115 (held for the life of the context)
         deadline = time.monotonic() + 120
         while True:
             try:
-                fcntl.flock(self._lock_fh, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                fcntl.flock(lock_fh, fcntl.LOCK_EX | fcntl.LOCK_NB)
                 break
             except BlockingIOError as err:
                 if time.monotonic() > deadline:
@@ -146,7 +147,10 @@ class LocalDelivery:
             found = sorted(self.root.glob(f"dt=*/hour=*/orders-{after + 1:020d}-*.parquet"))
             if not found:
                 return
-            last = int(FILE_PATTERN.search(found[-1].name).group(2))
+            named = FILE_PATTERN.search(found[-1].name)
+            if named is None:  # the glob above matches FILE_PATTERN's names only
+                raise RuntimeError(f"unexpected delivery file name {found[-1]}")
+            last = int(named.group(2))
             self.log.commit_checkpoint(self.consumer, last)
 
     # -- delivery ----------------------------------------------------------------------------------

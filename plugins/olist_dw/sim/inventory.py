@@ -94,7 +94,7 @@ def build_inventory(source_dir: Path, seed: int, stock_max: int) -> list[Invento
     for (product_id, category), rank in zip(products, ranks, strict=True):
         sold = item_prices.get(product_id)
         if sold:
-            price = (sum(sold) / len(sold)).quantize(CENT)
+            price = (sum(sold, Decimal(0)) / len(sold)).quantize(CENT)
         else:
             base = category_medians.get(category) or _category_base_price(category)
             price = Decimal(str(max(0.85, round(base * rng.lognormvariate(0, 0.5), 2)))).quantize(CENT)

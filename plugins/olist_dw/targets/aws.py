@@ -71,7 +71,6 @@ class AwsTarget(Target):
         from olist_dw.batch.redshift import ParquetCopyOperator
 
         s = self.settings
-        aws = {"aws_conn_id": s.aws_conn_id, "region_name": s.aws_region}
         with TaskGroup("land") as land:
             clear_bronze = S3DeleteObjectsOperator(
                 task_id="clear_bronze", bucket=s.s3_bucket, prefix="bronze/", aws_conn_id=s.aws_conn_id
@@ -83,13 +82,16 @@ class AwsTarget(Target):
         with TaskGroup("validate") as validate:
             stages.validate.override(task_id="check_contract")()
         with TaskGroup("convert") as convert:
-            crawl_bronze = GlueCrawlerRunOperator(task_id="crawl_bronze", crawler_name=s.glue_crawler, **aws)
+            crawl_bronze = GlueCrawlerRunOperator(
+                task_id="crawl_bronze", crawler_name=s.glue_crawler, aws_conn_id=s.aws_conn_id, region_name=s.aws_region
+            )
             csv_to_parquet = GlueJobOperator(
                 task_id="csv_to_parquet",
                 job_name=s.glue_job,
                 script_args=glue_job_arguments(s),
                 wait_for_completion=True,
-                **aws,
+                aws_conn_id=s.aws_conn_id,
+                region_name=s.aws_region,
             )
             crawl_bronze >> csv_to_parquet
         with TaskGroup("load") as load:
