@@ -7,14 +7,14 @@ STAMP := $(VENV)/.installed
 export DO_NOT_TRACK := 1
 export AIRFLOW__COSMOS__ENABLE_TELEMETRY := False
 
-.PHONY: demo test venv lint pytest manifest airflow dashboard browser lock clean bench-generate bench-batch lint-infra
+.PHONY: demo test venv lint typecheck pytest manifest airflow dashboard browser lock clean bench-generate bench-batch lint-infra
 
 ## demo: set up the environment if missing, then run the whole pipeline locally (embedded default)
 demo: venv manifest
 	$(BIN)/olist-dw demo
 
 ## test: set up the environment if missing, then lint and run the whole test suite
-test: venv manifest browser lint lint-infra pytest
+test: venv manifest browser lint typecheck lint-infra pytest
 
 venv: $(STAMP)
 
@@ -30,6 +30,21 @@ $(STAMP): requirements.txt requirements-dev.txt constraints.txt pyproject.toml
 lint: venv
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+
+# mypy lives in its own venv (its pathspec>=1 conflicts with dbt-core's pin) and checks the package against the
+# main environment's libraries. Settings: [tool.mypy] in pyproject.toml.
+TYPECHECK_VENV := $(VENV)/tools-typecheck
+TYPECHECK_STAMP := $(TYPECHECK_VENV)/.installed
+
+## typecheck: mypy on the olist_dw package
+typecheck: venv $(TYPECHECK_STAMP)
+	$(TYPECHECK_VENV)/bin/mypy --python-executable $(BIN)/python
+
+$(TYPECHECK_STAMP): $(STAMP) requirements-typecheck.txt constraints-typecheck.txt
+	test -x $(TYPECHECK_VENV)/bin/python || $(PYTHON) -m venv $(TYPECHECK_VENV)
+	$(BIN)/uv pip install --quiet --python $(TYPECHECK_VENV)/bin/python -r requirements-typecheck.txt \
+		-c constraints-typecheck.txt
+	touch $(TYPECHECK_STAMP)
 
 # IaC checks. checkov and detect-secrets live in their own venv: checkov's dependencies conflict with the
 # main environment's pins (infra/requirements-iac.txt, locked in infra/constraints-iac.txt).

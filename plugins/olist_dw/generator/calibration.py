@@ -103,8 +103,8 @@ def _sellers(path: Path) -> dict:
 def _payments(path: Path) -> dict:
     source = SOURCES_BY_TABLE["order_payments"]
     by_order: dict[str, list[tuple[int, str, int, float]]] = defaultdict(list)
-    for order_id, sequential, kind, installments, value in read_rows(path, source):
-        by_order[order_id].append((int(sequential), kind, int(installments), float(value)))
+    for order_id, sequential, kind, installments_text, value_text in read_rows(path, source):
+        by_order[order_id].append((int(sequential), kind, int(installments_text), float(value_text)))
     per_order: Counter[int] = Counter()
     single_types: Counter[str] = Counter()
     patterns: Counter[str] = Counter()
@@ -115,7 +115,7 @@ def _payments(path: Path) -> dict:
     for payments in by_order.values():
         payments.sort()
         per_order[len(payments)] += 1
-        total = sum(p[3] for p in payments)
+        total = sum((p[3] for p in payments), 0.0)
         totals.append(total)
         for _, kind, installments, value in payments:
             if kind == "credit_card":
@@ -131,9 +131,9 @@ def _payments(path: Path) -> dict:
         multi_types.update(payments[i][1] for i in others)
     edges = [round(float(e), 2) for e in np.quantile(totals, np.linspace(0, 1, INSTALLMENT_BUCKETS + 1)[1:-1])]
     max_installments = max(i for _, i in card_rows)
-    installments = [[0] * (max_installments + 1) for _ in range(INSTALLMENT_BUCKETS)]
-    for total, count in card_rows:
-        installments[int(np.searchsorted(edges, total, side="right"))][count] += 1
+    installment_counts = [[0] * (max_installments + 1) for _ in range(INSTALLMENT_BUCKETS)]
+    for order_total, count in card_rows:
+        installment_counts[int(np.searchsorted(edges, order_total, side="right"))][count] += 1
     return {
         "orders": len(by_order),
         "rows": sum(per_order[k] * k for k in per_order),
@@ -146,7 +146,7 @@ def _payments(path: Path) -> dict:
             "probs": list(TOTAL_QUANTILE_PROBS),
             "values": [round(float(q), 2) for q in np.quantile(totals, TOTAL_QUANTILE_PROBS)],
         },
-        "card_installments_by_total": {"edges": edges, "counts": installments},
+        "card_installments_by_total": {"edges": edges, "counts": installment_counts},
     }
 
 
