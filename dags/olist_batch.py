@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-import pendulum
 from airflow.sdk import chain, dag
 
 from olist_dw import cosmos_config
-from olist_dw.dag_defaults import default_args
+from olist_dw.dag_defaults import dag_args
 from olist_dw.settings import get_settings
 from olist_dw.targets import get_target
 
@@ -38,10 +37,7 @@ target = get_target(settings)
     description="Olist CSVs -> validated lake -> warehouse raw -> dbt star schema and gold marts",
     doc_md=DOC,
     schedule=None,
-    start_date=pendulum.datetime(2026, 1, 1, tz="UTC"),
-    catchup=False,
-    max_active_runs=1,  # one run at a time owns the lake prefixes and the warehouse
-    default_args=default_args(settings),
+    **dag_args(settings),
     tags=["olist", "batch", target.name],
 )
 def olist_batch():

@@ -12,11 +12,10 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-import pendulum
 from airflow.sdk import dag, task
 
 from olist_dw import cosmos_config
-from olist_dw.dag_defaults import default_args
+from olist_dw.dag_defaults import dag_args
 from olist_dw.settings import get_settings
 from olist_dw.targets import get_target
 
@@ -33,10 +32,7 @@ def publish_realtime() -> dict[str, int]:
 @dag(
     dag_id="olist_realtime",
     schedule=[target.realtime_trigger_asset()],
-    start_date=pendulum.datetime(2024, 1, 1, tz="UTC"),
-    catchup=False,
-    max_active_runs=1,
-    default_args=default_args(settings, retry_delay=timedelta(seconds=10)),
+    **dag_args(settings, retry_delay=timedelta(seconds=10)),
     tags=["olist", "realtime"],
     doc_md=__doc__,
 )

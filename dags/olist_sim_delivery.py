@@ -12,11 +12,10 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-import pendulum
 from airflow.sdk import Param, dag, task
 
 from olist_dw.assets import BRONZE_SIM_ASSET
-from olist_dw.dag_defaults import default_args
+from olist_dw.dag_defaults import dag_args
 from olist_dw.settings import get_settings
 from olist_dw.targets import get_target
 
@@ -38,10 +37,7 @@ def deliver(params=None) -> list[str]:
 @dag(
     dag_id="olist_sim_delivery",
     schedule="@continuous",
-    start_date=pendulum.datetime(2024, 1, 1, tz="UTC"),
-    catchup=False,
-    max_active_runs=1,
-    default_args=default_args(settings, retry_delay=timedelta(seconds=5)),
+    **dag_args(settings, retry_delay=timedelta(seconds=5)),
     params={"drain": Param(False, type="boolean", description="deliver everything in the log now")},
     tags=["olist", "realtime", "simulation"],
     doc_md=__doc__,

@@ -10,10 +10,9 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-import pendulum
 from airflow.sdk import Param, dag, task
 
-from olist_dw.dag_defaults import default_args
+from olist_dw.dag_defaults import dag_args
 from olist_dw.settings import get_settings
 from olist_dw.targets import get_target
 
@@ -37,10 +36,7 @@ def tick(params=None) -> dict[str, int]:
 @dag(
     dag_id="olist_sim_generator",
     schedule="* * * * *",
-    start_date=pendulum.datetime(2024, 1, 1, tz="UTC"),
-    catchup=False,
-    max_active_runs=1,
-    default_args=default_args(settings, retry_delay=timedelta(seconds=10)),
+    **dag_args(settings, retry_delay=timedelta(seconds=10)),
     params={"ticks": Param(1, type="integer", minimum=1, description="ticks to run in this run")},
     tags=["olist", "realtime", "simulation"],
     doc_md=__doc__,

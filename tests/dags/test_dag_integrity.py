@@ -44,6 +44,12 @@ def test_every_dag_has_owner_retries_tags_and_docs(dagbag):
         assert any(r > 0 for r in retries.values()), f"{dag_id}: no task retries"
 
 
+def test_every_dag_starts_at_a_timezone_aware_date_and_runs_one_at_a_time(dagbag):
+    for dag_id, dag in dagbag.dags.items():
+        assert dag.start_date is not None and dag.start_date.utcoffset() is not None, f"{dag_id}: naive start_date"
+        assert dag.catchup is False and dag.max_active_runs == 1, dag_id
+
+
 def test_no_cycles(dagbag):
     for dag in dagbag.dags.values():
         dag.check_cycle()  # raises AirflowDagCycleException
