@@ -1,125 +1,60 @@
 """AWS Glue job (Spark): the landed Olist CSVs -> snappy Parquet with explicit schemas.
 
 Job arguments: --source_path s3://BUCKET/bronze/  --target_path s3://BUCKET/bronze-parquet/
+  --extra-files s3://ARTIFACTS/glue/contract-<sha>/olist_sources.json
 Reads bronze/<table>/ (the file as landed, .csv or .csv.gz) and replaces bronze-parquet/<table>/.
 
-Glue runs this file alone, without the olist_dw package, so it carries its own copy of the source
-contract (schemas, row rules). tests/batch/test_glue_script.py checks that the copy agrees with
-olist_dw.contract and olist_dw.batch.rules, and that `transform_rows` (the pure per-row logic, plain
-Python, used by Spark in mapPartitions) gives exactly what the local converter gives. The olist_batch
-DAG's validate step has already failed the run on an unusable file and quarantined the bad rows; here the
-same rules drop those rows again, so Glue converts exactly the rows that validate kept.
+Glue runs this file without the olist_dw package, so it reads the source contract (schemas, row rules)
+from the same JSON file olist_dw.contract reads: the deploy uploads plugins/olist_dw/olist_sources.json
+beside this script and the job's --extra-files argument makes Glue copy it into the driver's working
+directory before the script starts. Outside Glue (tests) OLIST_SOURCES_CONTRACT names the file, else the
+repository's copy is used. tests/batch/test_glue_script.py checks that `transform_rows` (the pure per-row
+logic, plain Python, used by Spark in mapPartitions) gives exactly what the local converter gives. The
+olist_batch DAG's validate step has already failed the run on an unusable file and quarantined the bad
+rows; here the same rules drop those rows again, so Glue converts exactly the rows that validate kept.
 """
 
 from __future__ import annotations
 
+import json
+import os
 import re
 import sys
 from collections.abc import Iterable, Iterator
 from datetime import datetime
 from decimal import Decimal
+from pathlib import Path
 
-TIMESTAMP_FORMAT = "%Y-%m-%d %H:%M:%S"
+CONTRACT_NAME = "olist_sources.json"
 
-# table -> (file name, [(column, kind, nullable)]) -- the copy of olist_dw.contract.SOURCES
+
+def contract_path() -> Path:
+    """The contract file: $OLIST_SOURCES_CONTRACT, else the working directory (--extra-files puts it
+    there in Glue), else the repository's plugins/olist_dw/olist_sources.json."""
+    if os.environ.get("OLIST_SOURCES_CONTRACT"):
+        return Path(os.environ["OLIST_SOURCES_CONTRACT"])
+    here = Path.cwd() / CONTRACT_NAME
+    if here.is_file():
+        return here
+    return Path(__file__).resolve().parents[2] / "plugins" / "olist_dw" / CONTRACT_NAME
+
+
+def load_contract(path: Path) -> dict:
+    return json.loads(path.read_text(encoding="utf-8"))
+
+
+CONTRACT = load_contract(contract_path())
+TIMESTAMP_FORMAT: str = CONTRACT["timestamp_format"]
+# table -> (file name, [(column, kind, nullable)])
 SCHEMAS: dict[str, tuple[str, list[tuple[str, str, bool]]]] = {
-    "customers": (
-        "olist_customers_dataset.csv",
-        [
-            ("customer_id", "id", False),
-            ("customer_unique_id", "id", False),
-            ("customer_zip_code_prefix", "zip", False),
-            ("customer_city", "text", False),
-            ("customer_state", "state", False),
-        ],
-    ),
-    "geolocation": (
-        "olist_geolocation_dataset.csv",
-        [
-            ("geolocation_zip_code_prefix", "zip", False),
-            ("geolocation_lat", "float", False),
-            ("geolocation_lng", "float", False),
-            ("geolocation_city", "text", False),
-            ("geolocation_state", "state", False),
-        ],
-    ),
-    "order_items": (
-        "olist_order_items_dataset.csv",
-        [
-            ("order_id", "id", False),
-            ("order_item_id", "int", False),
-            ("product_id", "id", False),
-            ("seller_id", "id", False),
-            ("shipping_limit_date", "timestamp", False),
-            ("price", "money", False),
-            ("freight_value", "money", False),
-        ],
-    ),
-    "order_payments": (
-        "olist_order_payments_dataset.csv",
-        [
-            ("order_id", "id", False),
-            ("payment_sequential", "int", False),
-            ("payment_type", "text", False),
-            ("payment_installments", "int", False),
-            ("payment_value", "money", False),
-        ],
-    ),
-    "order_reviews": (
-        "olist_order_reviews_dataset.csv",
-        [
-            ("review_id", "id", False),
-            ("order_id", "id", False),
-            ("review_score", "int", False),
-            ("review_comment_title", "text", True),
-            ("review_comment_message", "text", True),
-            ("review_creation_date", "timestamp", False),
-            ("review_answer_timestamp", "timestamp", False),
-        ],
-    ),
-    "orders": (
-        "olist_orders_dataset.csv",
-        [
-            ("order_id", "id", False),
-            ("customer_id", "id", False),
-            ("order_status", "text", False),
-            ("order_purchase_timestamp", "timestamp", False),
-            ("order_approved_at", "timestamp", True),
-            ("order_delivered_carrier_date", "timestamp", True),
-            ("order_delivered_customer_date", "timestamp", True),
-            ("order_estimated_delivery_date", "timestamp", False),
-        ],
-    ),
-    "products": (
-        "olist_products_dataset.csv",
-        [
-            ("product_id", "id", False),
-            ("product_category_name", "text", True),
-            ("product_name_lenght", "int", True),
-            ("product_description_lenght", "int", True),
-            ("product_photos_qty", "int", True),
-            ("product_weight_g", "int", True),
-            ("product_length_cm", "int", True),
-            ("product_height_cm", "int", True),
-            ("product_width_cm", "int", True),
-        ],
-    ),
-    "sellers": (
-        "olist_sellers_dataset.csv",
-        [
-            ("seller_id", "id", False),
-            ("seller_zip_code_prefix", "zip", False),
-            ("seller_city", "text", False),
-            ("seller_state", "state", False),
-        ],
-    ),
-    "product_category_name_translation": (
-        "product_category_name_translation.csv",
-        [
-            ("product_category_name", "text", False),
-            ("product_category_name_english", "text", False),
-        ],
-    ),
+    spec["table"]: (spec["file"], [(name, kind, "nullable" in flags) for name, kind, *flags in spec["columns"]])
+    for spec in CONTRACT["sources"]
+}
+# Row rules: a full-match pattern per kind and the closed value lists of a few columns.
+PATTERNS: dict[str, str] = dict(CONTRACT["patterns"])
+ALLOWED_VALUES: dict[tuple[str, str], tuple[str, ...]] = {
+    (rule["table"], rule["column"]): tuple(CONTRACT["value_lists"][rule["values"]])
+    for rule in CONTRACT["allowed_values"]
 }
 
 # Spark SQL type of each kind (zip prefixes and ids stay text).
@@ -134,36 +69,6 @@ SPARK_TYPES = {
     "timestamp": "timestamp",
 }
 
-# Row rules -- the copy of olist_dw.batch.rules
-PATTERNS = {
-    "id": r"^[0-9a-f]{32}$",
-    "int": r"^-?[0-9]{1,9}$",
-    "money": r"^[0-9]{1,10}(\.[0-9]{1,2})?$",
-    "float": r"^[-+]?([0-9]+(\.[0-9]*)?|\.[0-9]+)([eE][-+]?[0-9]+)?$",
-    "timestamp": r"^[0-9]{4}-[0-9]{2}-[0-9]{2} [0-9]{2}:[0-9]{2}:[0-9]{2}$",
-    "zip": r"^[0-9]{5}$",
-    "state": r"^[A-Z]{2}$",
-}
-_STATES = (
-    "AC AL AM AP BA CE DF ES GO MA MG MS MT PA PB PE PI PR RJ RN RO RR RS SC SE SP TO".split()  # noqa: SIM905
-)
-ALLOWED_VALUES = {
-    ("orders", "order_status"): (
-        "delivered",
-        "shipped",
-        "canceled",
-        "unavailable",
-        "invoiced",
-        "processing",
-        "created",
-        "approved",
-    ),
-    ("order_payments", "payment_type"): ("credit_card", "boleto", "voucher", "debit_card", "not_defined"),
-    ("order_reviews", "review_score"): ("1", "2", "3", "4", "5"),
-    ("customers", "customer_state"): tuple(_STATES),
-    ("sellers", "seller_state"): tuple(_STATES),
-    ("geolocation", "geolocation_state"): tuple(_STATES),
-}
 _COMPILED = {kind: re.compile(pattern) for kind, pattern in PATTERNS.items()}
 
 

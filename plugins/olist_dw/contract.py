@@ -1,15 +1,21 @@
 """The Olist source contract: the nine CSV files, their exact headers and column types.
 
-One definition shared by the generator (what it writes), the validator (what it accepts),
-the converter (the explicit Parquet schemas) and the warehouse loader (the raw tables).
-The Glue script keeps its own copy of the schemas (it runs inside Glue without this package);
-a test checks that both agree.
+The contract is data, written once in olist_sources.json beside this module (file names, columns, kinds,
+row rules, closed value lists). This module reads it into `SOURCES` etc. for the generator (what it
+writes), the validator (what it accepts), the converter (the explicit Parquet schemas) and the warehouse
+loader (the raw tables). The Glue job include/glue/csv_to_parquet.py reads the same file: the deploy
+uploads it beside the script and the job receives it with --extra-files.
 """
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 from enum import StrEnum
+from pathlib import Path
+
+CONTRACT_FILE = Path(__file__).with_name("olist_sources.json")
+_CONTRACT: dict = json.loads(CONTRACT_FILE.read_text(encoding="utf-8"))
 
 
 class Kind(StrEnum):
@@ -61,141 +67,27 @@ class SourceFile:
         return self.file_name.removesuffix(".csv")
 
 
-def _cols(*spec: tuple) -> tuple[Column, ...]:
-    return tuple(Column(*s) for s in spec)
+def _source(spec: dict) -> SourceFile:
+    columns = tuple(Column(name, Kind(kind), "nullable" in flags) for name, kind, *flags in spec["columns"])
+    return SourceFile(spec["file"], spec["table"], columns, bom=spec.get("bom", False), crlf=spec.get("crlf", False))
 
 
-K = Kind
-SOURCES: tuple[SourceFile, ...] = (
-    SourceFile(
-        "olist_customers_dataset.csv",
-        "customers",
-        _cols(
-            ("customer_id", K.ID),
-            ("customer_unique_id", K.ID),
-            ("customer_zip_code_prefix", K.ZIP),
-            ("customer_city", K.TEXT),
-            ("customer_state", K.STATE),
-        ),
-    ),
-    SourceFile(
-        "olist_geolocation_dataset.csv",
-        "geolocation",
-        _cols(
-            ("geolocation_zip_code_prefix", K.ZIP),
-            ("geolocation_lat", K.FLOAT),
-            ("geolocation_lng", K.FLOAT),
-            ("geolocation_city", K.TEXT),
-            ("geolocation_state", K.STATE),
-        ),
-    ),
-    SourceFile(
-        "olist_order_items_dataset.csv",
-        "order_items",
-        _cols(
-            ("order_id", K.ID),
-            ("order_item_id", K.INT),
-            ("product_id", K.ID),
-            ("seller_id", K.ID),
-            ("shipping_limit_date", K.TIMESTAMP),
-            ("price", K.MONEY),
-            ("freight_value", K.MONEY),
-        ),
-    ),
-    SourceFile(
-        "olist_order_payments_dataset.csv",
-        "order_payments",
-        _cols(
-            ("order_id", K.ID),
-            ("payment_sequential", K.INT),
-            ("payment_type", K.TEXT),
-            ("payment_installments", K.INT),
-            ("payment_value", K.MONEY),
-        ),
-    ),
-    SourceFile(
-        "olist_order_reviews_dataset.csv",
-        "order_reviews",
-        _cols(
-            ("review_id", K.ID),
-            ("order_id", K.ID),
-            ("review_score", K.INT),
-            ("review_comment_title", K.TEXT, True),
-            ("review_comment_message", K.TEXT, True),
-            ("review_creation_date", K.TIMESTAMP),
-            ("review_answer_timestamp", K.TIMESTAMP),
-        ),
-    ),
-    SourceFile(
-        "olist_orders_dataset.csv",
-        "orders",
-        _cols(
-            ("order_id", K.ID),
-            ("customer_id", K.ID),
-            ("order_status", K.TEXT),
-            ("order_purchase_timestamp", K.TIMESTAMP),
-            ("order_approved_at", K.TIMESTAMP, True),
-            ("order_delivered_carrier_date", K.TIMESTAMP, True),
-            ("order_delivered_customer_date", K.TIMESTAMP, True),
-            ("order_estimated_delivery_date", K.TIMESTAMP),
-        ),
-    ),
-    SourceFile(
-        "olist_products_dataset.csv",
-        "products",
-        _cols(
-            ("product_id", K.ID),
-            ("product_category_name", K.TEXT, True),
-            ("product_name_lenght", K.INT, True),  # sic: the real header's typo, fixed in staging
-            ("product_description_lenght", K.INT, True),
-            ("product_photos_qty", K.INT, True),
-            ("product_weight_g", K.INT, True),
-            ("product_length_cm", K.INT, True),
-            ("product_height_cm", K.INT, True),
-            ("product_width_cm", K.INT, True),
-        ),
-    ),
-    SourceFile(
-        "olist_sellers_dataset.csv",
-        "sellers",
-        _cols(
-            ("seller_id", K.ID),
-            ("seller_zip_code_prefix", K.ZIP),
-            ("seller_city", K.TEXT),
-            ("seller_state", K.STATE),
-        ),
-    ),
-    SourceFile(
-        "product_category_name_translation.csv",
-        "product_category_name_translation",
-        _cols(
-            ("product_category_name", K.TEXT),
-            ("product_category_name_english", K.TEXT),
-        ),
-        bom=True,
-        crlf=True,
-    ),
-)
-
+SOURCES: tuple[SourceFile, ...] = tuple(_source(spec) for spec in _CONTRACT["sources"])
 SOURCES_BY_FILE = {s.file_name: s for s in SOURCES}
 SOURCES_BY_TABLE = {s.table: s for s in SOURCES}
 
-ORDER_STATUSES = (
-    "delivered",
-    "shipped",
-    "canceled",
-    "unavailable",
-    "invoiced",
-    "processing",
-    "created",
-    "approved",
-)
-PAYMENT_TYPES = ("credit_card", "boleto", "voucher", "debit_card", "not_defined")
-BRAZIL_STATES = (
-    "AC", "AL", "AM", "AP", "BA", "CE", "DF", "ES", "GO", "MA", "MG", "MS", "MT", "PA",
-    "PB", "PE", "PI", "PR", "RJ", "RN", "RO", "RR", "RS", "SC", "SE", "SP", "TO",
-)  # fmt: skip
-TIMESTAMP_FORMAT = "%Y-%m-%d %H:%M:%S"
+VALUE_LISTS: dict[str, tuple[str, ...]] = {name: tuple(v) for name, v in _CONTRACT["value_lists"].items()}
+ORDER_STATUSES = VALUE_LISTS["order_statuses"]
+PAYMENT_TYPES = VALUE_LISTS["payment_types"]
+REVIEW_SCORES = VALUE_LISTS["review_scores"]
+BRAZIL_STATES = VALUE_LISTS["brazil_states"]
+# Columns whose values come from a closed list: (table, column) -> allowed values.
+ALLOWED_VALUES: dict[tuple[str, str], tuple[str, ...]] = {
+    (rule["table"], rule["column"]): VALUE_LISTS[rule["values"]] for rule in _CONTRACT["allowed_values"]
+}
+# Full-match pattern of each kind's values, valid in RE2 (pyarrow) and Python's `re`. TEXT accepts anything.
+PATTERNS: dict[Kind, str] = {Kind(kind): pattern for kind, pattern in _CONTRACT["patterns"].items()}
+TIMESTAMP_FORMAT: str = _CONTRACT["timestamp_format"]  # the one format of every source timestamp
 
 
 def needs_quotes(value: str) -> bool:

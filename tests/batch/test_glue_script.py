@@ -1,11 +1,14 @@
-"""The Glue job script: its copy of the contract agrees with olist_dw, and its pure transform (plain
-Python, no Spark needed) keeps and types exactly the rows the local validate+convert keep."""
+"""The Glue job script: it reads the same contract file as olist_dw (from its working directory, where
+--extra-files puts it), and its pure transform (plain Python, no Spark needed) keeps and types exactly the
+rows the local validate+convert keep."""
 
 from __future__ import annotations
 
 import csv
 import importlib.util
 import io
+import json
+import shutil
 from pathlib import Path
 
 import pyarrow as pa
@@ -14,7 +17,7 @@ import pytest
 from olist_dw.batch import rules
 from olist_dw.batch.convert import ARROW_TYPES, typed_table
 from olist_dw.batch.validate import check_file
-from olist_dw.contract import SOURCES, SOURCES_BY_TABLE
+from olist_dw.contract import CONTRACT_FILE, SOURCES, SOURCES_BY_TABLE
 from olist_dw.settings import PROJECT_ROOT
 
 SCRIPT = PROJECT_ROOT / "include" / "glue" / "csv_to_parquet.py"
@@ -27,12 +30,29 @@ SPARK_FOR_ARROW = {
 }
 
 
-@pytest.fixture(scope="module")
-def glue():
+def load_script():
     spec = importlib.util.spec_from_file_location("csv_to_parquet", SCRIPT)
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     return module
+
+
+@pytest.fixture(scope="module")
+def glue():
+    return load_script()
+
+
+def test_the_job_reads_the_contract_file(glue, tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
+    assert glue.contract_path().resolve() == CONTRACT_FILE.resolve()  # outside Glue: the repository's file
+    assert json.loads(CONTRACT_FILE.read_text(encoding="utf-8")) == glue.CONTRACT
+    # In Glue, --extra-files copies the file into the driver's working directory: the job reads it there.
+    shutil.copy(CONTRACT_FILE, tmp_path / glue.CONTRACT_NAME)
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.delenv("OLIST_SOURCES_CONTRACT", raising=False)
+    assert glue.contract_path() == tmp_path / glue.CONTRACT_NAME
+    monkeypatch.setenv("OLIST_SOURCES_CONTRACT", str(CONTRACT_FILE))
+    assert glue.contract_path() == CONTRACT_FILE
+    assert load_script().SCHEMAS == glue.SCHEMAS
 
 
 def test_schemas_agree_with_the_contract(glue):

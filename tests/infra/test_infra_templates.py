@@ -400,6 +400,15 @@ def test_glue_job_runs_the_project_script_with_the_lake_paths(main_template):
     assert job["Command"]["ScriptLocation"] == {"Fn::Sub": "s3://${ArtifactsBucketName}/${GlueScriptKey}"}
     assert job["DefaultArguments"]["--source_path"] == {"Fn::Sub": "s3://${LakeBucket}/bronze/"}
     assert job["DefaultArguments"]["--target_path"] == {"Fn::Sub": "s3://${LakeBucket}/bronze-parquet/"}
+    # the source contract the script reads, copied by Glue into the driver's working directory
+    assert job["DefaultArguments"]["--extra-files"] == {"Fn::Sub": "s3://${ArtifactsBucketName}/${GlueContractKey}"}
+
+
+def test_deploy_uploads_the_contract_under_its_own_file_name():
+    from olist_dw.infra.deploy import GLUE_CONTRACT, contract_key
+
+    key = contract_key(GLUE_CONTRACT)
+    assert key.startswith("glue/contract-") and key.endswith("/olist_sources.json")  # the name the script opens
 
 
 def test_every_scanner_skip_is_justified(templates):

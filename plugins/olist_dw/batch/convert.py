@@ -1,7 +1,9 @@
 """convert: the good rows of each landed CSV -> snappy Parquet in bronze-parquet/<table>/, explicit schema.
 
-Locally in-process with pyarrow (the same reader and rules as validate, so exactly the rows validate kept);
-on AWS the Glue job include/glue/csv_to_parquet.py does the same in Spark.
+Locally the validate step writes the Parquet in the same pass that checks the file (each CSV is parsed
+once, `validate_all(..., write_parquet=True)`, with `typed_table` and `replace_parquet` below), so
+`convert_all` only checks that every table's Parquet is there and counts its rows. On AWS the Glue job
+include/glue/csv_to_parquet.py does the conversion in Spark.
 """
 
 from __future__ import annotations
@@ -12,11 +14,11 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
-from olist_dw.batch.validate import check_file, landed_key
 from olist_dw.contract import SOURCES, TIMESTAMP_FORMAT, Kind, SourceFile
+from olist_dw.errors import UserFacingError
 from olist_dw.lake import BRONZE_PARQUET, Lake
 
-# Parquet (Arrow) type of each column kind: zip prefixes and ids stay text (names.md).
+# Parquet (Arrow) type of each column kind: zip prefixes and ids stay text.
 ARROW_TYPES: dict[Kind, pa.DataType] = {
     Kind.ID: pa.string(),
     Kind.ZIP: pa.string(),
@@ -54,16 +56,25 @@ def parquet_bytes(table: pa.Table) -> bytes:
     return sink.getvalue()
 
 
-def convert_source(lake: Lake, source: SourceFile) -> int:
-    """Replace bronze-parquet/<table>/ with the file's good rows; returns the row count."""
-    key = landed_key(lake, source)
-    checked = check_file(source, key.rsplit("/", 1)[-1], lake.read_bytes(key))
-    table = typed_table(source, checked.good_rows)
-    prefix = f"{BRONZE_PARQUET}/{source.table}/"
-    lake.delete_prefix(prefix)
-    lake.write_bytes(prefix + PART_NAME, parquet_bytes(table))
-    return table.num_rows
+def part_key(table: str) -> str:
+    return f"{BRONZE_PARQUET}/{table}/{PART_NAME}"
+
+
+def replace_parquet(lake: Lake, parts: dict[str, bytes]) -> None:
+    """Replace bronze-parquet/<table>/ of each table with its one part (called once every file passed)."""
+    for table, data in parts.items():
+        lake.delete_prefix(f"{BRONZE_PARQUET}/{table}/")
+        lake.write_bytes(part_key(table), data)
+
+
+def parquet_rows(lake: Lake, source: SourceFile) -> int:
+    """Row count of bronze-parquet/<table>/ as validate wrote it (the Parquet footer, no CSV parsing)."""
+    key = part_key(source.table)
+    if key not in lake.list_keys(f"{BRONZE_PARQUET}/{source.table}/"):
+        raise UserFacingError(f"no Parquet for {source.table} at {lake.uri(key)}: run the validate step first")
+    return pq.ParquetFile(io.BytesIO(lake.read_bytes(key))).metadata.num_rows
 
 
 def convert_all(lake: Lake, sources: tuple[SourceFile, ...] = SOURCES) -> dict[str, int]:
-    return {source.table: convert_source(lake, source) for source in sources}
+    """Check that every table's Parquet is there; returns the row count of each table."""
+    return {source.table: parquet_rows(lake, source) for source in sources}

@@ -1,4 +1,4 @@
-"""load: bronze-parquet/<table>/ -> the warehouse's raw.<table> (names.md), replacing the previous load.
+"""load: bronze-parquet/<table>/ -> the warehouse's raw.<table>, replacing the previous load.
 
 Local: DuckDB, all nine tables in one transaction (a failed load leaves raw as it was), through the
 single-writer connection (the task runs in the olist_warehouse pool).

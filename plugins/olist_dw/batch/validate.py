@@ -28,6 +28,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.csv as pa_csv
 
+from olist_dw.batch.convert import parquet_bytes, replace_parquet, typed_table
 from olist_dw.batch.rules import (
     ALLOWED_VALUES,
     FIELD_COUNT_RULE,
@@ -340,13 +341,25 @@ def validate_source(lake: Lake, source: SourceFile, max_fraction: float) -> tupl
     return checked, report
 
 
-def validate_all(lake: Lake, max_fraction: float, sources: tuple[SourceFile, ...] = SOURCES) -> dict:
+def validate_all(
+    lake: Lake, max_fraction: float, sources: tuple[SourceFile, ...] = SOURCES, write_parquet: bool = True
+) -> dict:
     """Validate every source file; raise on the first unusable one. Returns the run's report (also saved
-    as quarantine/validation_report.json), small enough for an XCom."""
+    as quarantine/validation_report.json), small enough for an XCom.
+
+    With `write_parquet` (the local path) the same pass also converts: each file's good rows become
+    bronze-parquet/<table>/part-0.parquet, so every CSV is parsed once. The Parquet is held in memory until
+    every file has passed and only then replaces bronze-parquet/, so a rejected file leaves the previous
+    run's Parquet untouched (never a mix). On AWS pass write_parquet=False: the Glue job converts there."""
     files = []
+    parquet: dict[str, bytes] = {}
     for source in sources:
-        _, report = validate_source(lake, source, max_fraction)
+        checked, report = validate_source(lake, source, max_fraction)
         files.append(report.__dict__ | {"rejected_fraction": round(report.rejected_fraction, 6)})
+        if write_parquet:  # compressed in memory until every file has passed
+            parquet[source.table] = parquet_bytes(typed_table(source, checked.good_rows))
+    if write_parquet:
+        replace_parquet(lake, parquet)
     summary = {
         "validated_at": datetime.now(UTC).isoformat(timespec="seconds"),
         "max_bad_row_fraction": max_fraction,

@@ -17,11 +17,13 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from olist_dw.contract import CONTRACT_FILE
 from olist_dw.errors import UserFacingError
 from olist_dw.infra.templates import BOOTSTRAP_TEMPLATE, MAIN_TEMPLATE, load_template
 from olist_dw.settings import PROJECT_ROOT, Settings
 
 GLUE_SCRIPT = PROJECT_ROOT / "include" / "glue" / "csv_to_parquet.py"
+GLUE_CONTRACT = CONTRACT_FILE  # read by the Glue script from its working directory (--extra-files)
 CAPABILITIES = ["CAPABILITY_IAM"]  # roles and policies with generated names only (no CAPABILITY_NAMED_IAM)
 NO_CHANGE_REASONS = ("didn't contain changes", "No updates are to be performed")
 Echo = Callable[[str], None]
@@ -55,13 +57,16 @@ def validate_env_name(name: str) -> str:
     return name
 
 
-def main_parameters(env: Environment, artifacts_bucket: str, glue_key: str, lambda_key: str) -> dict[str, str]:
+def main_parameters(
+    env: Environment, artifacts_bucket: str, glue_key: str, lambda_key: str, glue_contract_key: str
+) -> dict[str, str]:
     """Parameters of infra/olist.yaml: the names the code reads come from the OLIST_* settings."""
     s = env.settings
     return {
         "EnvName": env.name,
         "ArtifactsBucketName": artifacts_bucket,
         "GlueScriptKey": glue_key,
+        "GlueContractKey": glue_contract_key,
         "LambdaCodeKey": lambda_key,
         "GlueDatabaseName": s.glue_database,
         "GlueCrawlerName": s.glue_crawler,
@@ -77,6 +82,13 @@ def main_parameters(env: Environment, artifacts_bucket: str, glue_key: str, lamb
 def content_key(prefix: str, path: Path, suffix: str) -> str:
     digest = hashlib.sha256(path.read_bytes()).hexdigest()[:16]
     return f"{prefix}-{digest}{suffix}"
+
+
+def contract_key(path: Path) -> str:
+    """The contract's key: the content hash names the folder, because --extra-files keeps the file name
+    and the Glue script opens olist_sources.json."""
+    digest = hashlib.sha256(path.read_bytes()).hexdigest()[:16]
+    return f"glue/contract-{digest}/{path.name}"
 
 
 # --------------------------------------------------------------------------------------------------
@@ -211,14 +223,21 @@ def deploy(
     if not GLUE_SCRIPT.is_file():
         raise UserFacingError(f"{GLUE_SCRIPT} is missing (the Glue job's script)")
     glue_key = content_key("glue/csv_to_parquet", GLUE_SCRIPT, ".py")
+    glue_contract_key = contract_key(GLUE_CONTRACT)
     package = lambda_package.build(PROJECT_ROOT / "build" / "lambda")
     template_key = content_key("templates/olist", MAIN_TEMPLATE, ".yaml")
-    for path, key in ((GLUE_SCRIPT, glue_key), (package.path, package.s3_key), (MAIN_TEMPLATE, template_key)):
+    uploads = (
+        (GLUE_SCRIPT, glue_key),
+        (GLUE_CONTRACT, glue_contract_key),
+        (package.path, package.s3_key),
+        (MAIN_TEMPLATE, template_key),
+    )
+    for path, key in uploads:
         s3.upload_file(str(path), artifacts, key)
         echo(f"uploaded s3://{artifacts}/{key}")
 
     template_url = f"https://{artifacts}.s3.{env.region}.amazonaws.com/{template_key}"
-    parameters = {**main_parameters(env, artifacts, glue_key, package.s3_key), **(overrides or {})}
+    parameters = {**main_parameters(env, artifacts, glue_key, package.s3_key, glue_contract_key), **(overrides or {})}
     if stack_status(cfn, env.main_stack) not in (None, "REVIEW_IN_PROGRESS"):
         # Keep switches the user set since (simulator on/off, sizes): only names and artifacts are ours.
         parameters = _keep_previous(cfn, env.main_stack, parameters)

@@ -4,14 +4,20 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from olist_dw.infra.deploy import GLUE_SCRIPT, Environment, main_parameters
+from olist_dw.infra.deploy import GLUE_CONTRACT, GLUE_SCRIPT, Environment, main_parameters
 from olist_dw.infra.lambda_package import HANDLER_DIR
 from olist_dw.infra.templates import BOOTSTRAP_TEMPLATE, MAIN_TEMPLATE, load_template, summarise
 
 
 def plan_lines(env: Environment) -> list[str]:
     artifacts = f"olist-{env.name}-artifacts-<account>-{env.region}"
-    params = main_parameters(env, artifacts, "glue/csv_to_parquet-<sha>.py", "lambda/order_generator-<sha>.zip")
+    params = main_parameters(
+        env,
+        artifacts,
+        "glue/csv_to_parquet-<sha>.py",
+        "lambda/order_generator-<sha>.zip",
+        "glue/contract-<sha>/olist_sources.json",
+    )
     lines = [
         f"Plan for environment {env.name!r} in {env.region} (offline: from the templates, not from an account)",
         "",
@@ -32,6 +38,7 @@ def plan_lines(env: Environment) -> list[str]:
     lines += [
         "artifacts uploaded by deploy (content-addressed keys):",
         f"  {GLUE_SCRIPT.relative_to(GLUE_SCRIPT.parents[2])} -> s3://{artifacts}/glue/",
+        f"  {GLUE_CONTRACT.relative_to(GLUE_CONTRACT.parents[2])} -> s3://{artifacts}/glue/contract-<sha>/",
         f"  Lambda zip of {HANDLER_DIR.relative_to(HANDLER_DIR.parents[2])} + olist_dw core + requirements"
         f" -> s3://{artifacts}/lambda/",
         f"  infra/olist.yaml -> s3://{artifacts}/templates/",
