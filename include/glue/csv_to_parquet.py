@@ -52,9 +52,10 @@ SCHEMAS: dict[str, tuple[str, list[tuple[str, str, bool]]]] = {
 }
 # Row rules: a full-match pattern per kind and the closed value lists of a few columns.
 PATTERNS: dict[str, str] = dict(CONTRACT["patterns"])
+VALUE_LISTS: dict[str, tuple[str, ...]] = {name: tuple(v) for name, v in CONTRACT["value_lists"].items()}
+VALUE_LISTS["brazil_states"] = tuple(sorted(CONTRACT["brazil_states"]))  # the state codes
 ALLOWED_VALUES: dict[tuple[str, str], tuple[str, ...]] = {
-    (rule["table"], rule["column"]): tuple(CONTRACT["value_lists"][rule["values"]])
-    for rule in CONTRACT["allowed_values"]
+    (rule["table"], rule["column"]): VALUE_LISTS[rule["values"]] for rule in CONTRACT["allowed_values"]
 }
 
 # Spark SQL type of each kind (zip prefixes and ids stay text).

@@ -1,15 +1,17 @@
 """The Olist source contract: the nine CSV files, their exact headers and column types.
 
-The contract is data, written once in olist_sources.json beside this module (file names, columns, kinds,
-row rules, closed value lists). This module reads it into `SOURCES` etc. for the generator (what it
-writes), the validator (what it accepts), the converter (the explicit Parquet schemas) and the warehouse
-loader (the raw tables). The Glue job include/glue/csv_to_parquet.py reads the same file: the deploy
-uploads it beside the script and the job receives it with --extra-files.
+The contract is data, written once in olist_sources.json beside this module: file names, columns, kinds,
+row rules, closed value lists, and Brazil's states with their customer counts, CEP ranges and capitals
+(the generator and the simulator derive their geography from them). This module reads it into `SOURCES`
+etc. for the generator (what it writes), the validator (what it accepts), the converter (the explicit
+Parquet schemas) and the warehouse loader (the raw tables). The Glue job include/glue/csv_to_parquet.py
+reads the same file: the deploy uploads it beside the script and the job receives it with --extra-files.
 """
 
 from __future__ import annotations
 
 import json
+import unicodedata
 from dataclasses import dataclass
 from enum import StrEnum
 from pathlib import Path
@@ -76,11 +78,30 @@ SOURCES: tuple[SourceFile, ...] = tuple(_source(spec) for spec in _CONTRACT["sou
 SOURCES_BY_FILE = {s.file_name: s for s in SOURCES}
 SOURCES_BY_TABLE = {s.table: s for s in SOURCES}
 
+
+@dataclass(frozen=True)
+class BrazilState:
+    """One of Brazil's 27 federative units, as the generator and the simulator place people in it."""
+
+    code: str
+    region: str  # N, NE, CO, SE, S
+    customers: int  # Olist customers in the state (customers file, 99,441 rows)
+    zip_ranges: tuple[tuple[int, int], ...]  # inclusive 5-digit CEP prefix ranges
+    capital: str  # proper name ('São Paulo'); `plain(capital)` is how the files spell it
+
+
+# The states in order of Olist customers (SP first): the one definition of Brazil's geography.
+BRAZIL: tuple[BrazilState, ...] = tuple(
+    BrazilState(code, s["region"], s["customers"], tuple((low, high) for low, high in s["zip_ranges"]), s["capital"])
+    for code, s in _CONTRACT["brazil_states"].items()
+)
+BRAZIL_STATES: tuple[str, ...] = tuple(sorted(s.code for s in BRAZIL))  # the allowed state codes
+
 VALUE_LISTS: dict[str, tuple[str, ...]] = {name: tuple(v) for name, v in _CONTRACT["value_lists"].items()}
+VALUE_LISTS["brazil_states"] = BRAZIL_STATES
 ORDER_STATUSES = VALUE_LISTS["order_statuses"]
 PAYMENT_TYPES = VALUE_LISTS["payment_types"]
 REVIEW_SCORES = VALUE_LISTS["review_scores"]
-BRAZIL_STATES = VALUE_LISTS["brazil_states"]
 # Columns whose values come from a closed list: (table, column) -> allowed values.
 ALLOWED_VALUES: dict[tuple[str, str], tuple[str, ...]] = {
     (rule["table"], rule["column"]): VALUE_LISTS[rule["values"]] for rule in _CONTRACT["allowed_values"]
@@ -94,3 +115,9 @@ def needs_quotes(value: str) -> bool:
     """Quoting rule of the real files: a text field is quoted when it starts with a digit
     (ids like "25e8...", zip prefixes like "01037") or holds a comma, quote or line break."""
     return bool(value) and (value[0].isdigit() or any(ch in value for ch in ',"\r\n'))
+
+
+def plain(name: str) -> str:
+    """How the Olist files mostly spell a city: lower case, no accents ('São Paulo' -> 'sao paulo')."""
+    decomposed = unicodedata.normalize("NFKD", name)
+    return "".join(ch for ch in decomposed if not unicodedata.combining(ch)).lower()

@@ -1,17 +1,36 @@
 """Public geography of Brazil the generator places customers, sellers and coordinates with.
 
-Zip (CEP) prefix ranges per state, major cities with approximate coordinates, and each state's share of
-the Olist customers (public aggregate figures). No row of the Olist files is stored here.
+Each state's region, Olist customer share, zip (CEP) prefix ranges and capital come from the one
+definition, olist_dw.contract.BRAZIL (olist_sources.json); here are the major cities with approximate
+coordinates (the first one is the capital) and how far small towns spread. No row of the Olist files is
+stored here.
 """
 
 from __future__ import annotations
 
-import unicodedata
 from dataclasses import dataclass
+from functools import cache
 
-# Brazil's bounding box: a coordinate outside it is "outside Brazil" (the real geolocation has a few).
-LAT_RANGE = (-33.76, 5.28)
-LNG_RANGE = (-74.0, -34.79)
+import yaml
+
+from olist_dw.contract import BRAZIL, plain
+from olist_dw.settings import PROJECT_ROOT
+
+__all__ = ["LAT_RANGE", "LNG_RANGE", "OUTSIDE_BRAZIL", "STATES", "STATE_CODES", "STATE_INDEX", "State", "plain"]
+
+DBT_PROJECT = PROJECT_ROOT / "include" / "dbt" / "dbt_project.yml"
+
+
+@cache
+def bounding_box() -> dict[str, float]:
+    """Brazil's bounding box, defined once: the dbt var `brazil_bounding_box` (a coordinate outside it is
+    "outside Brazil"; the real geolocation has a few)."""
+    project = yaml.safe_load(DBT_PROJECT.read_text(encoding="utf-8"))
+    return {key: float(value) for key, value in project["vars"]["brazil_bounding_box"].items()}
+
+
+LAT_RANGE = (bounding_box()["min_lat"], bounding_box()["max_lat"])
+LNG_RANGE = (bounding_box()["min_lng"], bounding_box()["max_lng"])
 
 
 @dataclass(frozen=True)
@@ -24,8 +43,20 @@ class State:
     cities: tuple[tuple[str, float, float, float], ...]  # (proper name, lat, lng, share of the state)
 
 
+_BRAZIL = {s.code: s for s in BRAZIL}
+_TOTAL_CUSTOMERS = sum(s.customers for s in BRAZIL)
+
+
+def _state(code: str, spread_deg: float, cities: tuple[tuple[str, float, float, float], ...]) -> State:
+    shared = _BRAZIL[code]
+    if cities[0][0] != shared.capital:
+        raise ValueError(f"{code}: the first city must be the capital {shared.capital}, not {cities[0][0]}")
+    share = round(100 * shared.customers / _TOTAL_CUSTOMERS, 2)
+    return State(code, shared.region, share, shared.zip_ranges, spread_deg, cities)
+
+
 STATES: tuple[State, ...] = (
-    State("SP", "SE", 41.98, ((1000, 19999),), 1.6, (
+    _state("SP", 1.6, (
         ("São Paulo", -23.55, -46.63, 0.37), ("Campinas", -22.91, -47.06, 0.035), ("Guarulhos", -23.46, -46.53, 0.03),
         ("São Bernardo do Campo", -23.69, -46.56, 0.022), ("Santo André", -23.66, -46.53, 0.02),
         ("Osasco", -23.53, -46.79, 0.018), ("Santos", -23.96, -46.33, 0.017),
@@ -36,122 +67,122 @@ STATES: tuple[State, ...] = (
         ("Taubaté", -23.03, -45.56, 0.006), ("Bauru", -22.31, -49.06, 0.006), ("Franca", -20.54, -47.40, 0.005),
         ("Limeira", -22.56, -47.40, 0.005), ("Ibitinga", -21.76, -48.83, 0.002),
     )),
-    State("RJ", "SE", 12.92, ((20000, 28999),), 0.6, (
+    _state("RJ", 0.6, (
         ("Rio de Janeiro", -22.91, -43.17, 0.55), ("Niterói", -22.88, -43.10, 0.08),
         ("Nova Iguaçu", -22.76, -43.45, 0.05), ("São Gonçalo", -22.83, -43.05, 0.05),
         ("Duque de Caxias", -22.79, -43.31, 0.04), ("Petrópolis", -22.51, -43.18, 0.03),
         ("Campos dos Goytacazes", -21.75, -41.32, 0.03), ("Volta Redonda", -22.52, -44.10, 0.025),
     )),
-    State("MG", "SE", 11.70, ((30000, 39999),), 2.0, (
+    _state("MG", 2.0, (
         ("Belo Horizonte", -19.92, -43.94, 0.25), ("Contagem", -19.93, -44.05, 0.04),
         ("Juiz de Fora", -21.76, -43.35, 0.05), ("Uberlândia", -18.92, -48.28, 0.05), ("Betim", -19.97, -44.20, 0.02),
         ("Montes Claros", -16.73, -43.86, 0.02), ("Uberaba", -19.75, -47.93, 0.02),
         ("Governador Valadares", -18.85, -41.95, 0.015), ("Ipatinga", -19.47, -42.54, 0.015),
         ("Divinópolis", -20.14, -44.88, 0.015), ("Poços de Caldas", -21.79, -46.56, 0.012),
     )),
-    State("RS", "S", 5.50, ((90000, 99999),), 1.5, (
+    _state("RS", 1.5, (
         ("Porto Alegre", -30.03, -51.23, 0.30), ("Caxias do Sul", -29.17, -51.18, 0.06),
         ("Canoas", -29.92, -51.18, 0.05),
         ("Pelotas", -31.77, -52.34, 0.04), ("Santa Maria", -29.69, -53.81, 0.04),
         ("Novo Hamburgo", -29.68, -51.13, 0.03), ("Gravataí", -29.94, -50.99, 0.025),
         ("Passo Fundo", -28.26, -52.41, 0.025),
     )),
-    State("PR", "S", 5.07, ((80000, 87999),), 1.5, (
+    _state("PR", 1.5, (
         ("Curitiba", -25.43, -49.27, 0.35), ("Londrina", -23.31, -51.16, 0.08), ("Maringá", -23.42, -51.94, 0.07),
         ("Ponta Grossa", -25.09, -50.16, 0.04), ("Cascavel", -24.96, -53.46, 0.04),
         ("São José dos Pinhais", -25.53, -49.21, 0.03), ("Foz do Iguaçu", -25.55, -54.59, 0.03),
         ("Colombo", -25.29, -49.22, 0.02),
     )),
-    State("SC", "S", 3.66, ((88000, 89999),), 1.0, (
+    _state("SC", 1.0, (
         ("Florianópolis", -27.60, -48.55, 0.15), ("Joinville", -26.30, -48.85, 0.11),
         ("Blumenau", -26.92, -49.07, 0.09),
         ("São José", -27.61, -48.63, 0.06), ("Itajaí", -26.91, -48.67, 0.05),
         ("Balneário Camboriú", -26.99, -48.63, 0.05), ("Criciúma", -28.68, -49.37, 0.05),
         ("Chapecó", -27.10, -52.62, 0.04),
     )),
-    State("BA", "NE", 3.40, ((40000, 48999),), 2.5, (
+    _state("BA", 2.5, (
         ("Salvador", -12.97, -38.50, 0.40), ("Feira de Santana", -12.27, -38.97, 0.06),
         ("Vitória da Conquista", -14.86, -40.84, 0.04), ("Camaçari", -12.70, -38.32, 0.03),
         ("Lauro de Freitas", -12.89, -38.33, 0.04), ("Itabuna", -14.79, -39.28, 0.025),
         ("Ilhéus", -14.79, -39.05, 0.02),
         ("Juazeiro", -9.41, -40.50, 0.015),
     )),
-    State("DF", "CO", 2.15, ((70000, 72799), (73000, 73699)), 0.2, (
+    _state("DF", 0.2, (
         ("Brasília", -15.79, -47.88, 0.90), ("Taguatinga", -15.83, -48.06, 0.04), ("Gama", -16.02, -48.06, 0.03),
         ("Sobradinho", -15.65, -47.79, 0.03),
     )),
-    State("ES", "SE", 2.04, ((29000, 29999),), 0.7, (
+    _state("ES", 0.7, (
         ("Vitória", -20.32, -40.34, 0.25), ("Vila Velha", -20.33, -40.29, 0.25), ("Serra", -20.13, -40.31, 0.15),
         ("Cariacica", -20.26, -40.42, 0.10), ("Cachoeiro de Itapemirim", -20.85, -41.11, 0.06),
         ("Linhares", -19.39, -40.07, 0.04), ("Colatina", -19.54, -40.63, 0.03),
     )),
-    State("GO", "CO", 2.03, ((72800, 72999), (73700, 76799)), 1.5, (
+    _state("GO", 1.5, (
         ("Goiânia", -16.69, -49.26, 0.50), ("Aparecida de Goiânia", -16.82, -49.24, 0.10),
         ("Anápolis", -16.33, -48.95, 0.08),
         ("Rio Verde", -17.80, -50.93, 0.04), ("Luziânia", -16.25, -47.95, 0.02),
         ("Águas Lindas de Goiás", -15.76, -48.28, 0.02),
     )),
-    State("PE", "NE", 1.66, ((50000, 56999),), 1.5, (
+    _state("PE", 1.5, (
         ("Recife", -8.05, -34.88, 0.45), ("Jaboatão dos Guararapes", -8.11, -35.01, 0.10),
         ("Olinda", -8.01, -34.86, 0.07),
         ("Caruaru", -8.28, -35.98, 0.05), ("Petrolina", -9.39, -40.50, 0.05), ("Paulista", -7.94, -34.87, 0.05),
     )),
-    State("CE", "NE", 1.34, ((60000, 63999),), 1.5, (
+    _state("CE", 1.5, (
         ("Fortaleza", -3.73, -38.53, 0.65), ("Caucaia", -3.74, -38.66, 0.04),
         ("Juazeiro do Norte", -7.21, -39.31, 0.04),
         ("Maracanaú", -3.88, -38.63, 0.04), ("Sobral", -3.69, -40.35, 0.03),
     )),
-    State("PA", "N", 0.98, ((66000, 68899),), 2.5, (
+    _state("PA", 2.5, (
         ("Belém", -1.46, -48.50, 0.45), ("Ananindeua", -1.37, -48.37, 0.12), ("Santarém", -2.44, -54.71, 0.05),
         ("Marabá", -5.37, -49.12, 0.05), ("Castanhal", -1.30, -47.93, 0.03), ("Parauapebas", -6.07, -49.90, 0.03),
     )),
-    State("MT", "CO", 0.91, ((78000, 78899),), 2.5, (
+    _state("MT", 2.5, (
         ("Cuiabá", -15.60, -56.10, 0.40), ("Várzea Grande", -15.65, -56.13, 0.12),
         ("Rondonópolis", -16.47, -54.64, 0.08),
         ("Sinop", -11.86, -55.50, 0.07), ("Tangará da Serra", -14.62, -57.49, 0.03),
     )),
-    State("MA", "NE", 0.75, ((65000, 65999),), 2.0, (
+    _state("MA", 2.0, (
         ("São Luís", -2.53, -44.30, 0.50), ("Imperatriz", -5.53, -47.49, 0.10), ("Timon", -5.09, -42.84, 0.04),
         ("Caxias", -4.86, -43.36, 0.03),
     )),
-    State("MS", "CO", 0.72, ((79000, 79999),), 2.0, (
+    _state("MS", 2.0, (
         ("Campo Grande", -20.47, -54.62, 0.60), ("Dourados", -22.22, -54.81, 0.10),
         ("Três Lagoas", -20.79, -51.70, 0.05),
         ("Corumbá", -19.01, -57.65, 0.04),
     )),
-    State("PB", "NE", 0.54, ((58000, 58999),), 1.0, (
+    _state("PB", 1.0, (
         ("João Pessoa", -7.12, -34.86, 0.50), ("Campina Grande", -7.23, -35.88, 0.20),
         ("Santa Rita", -7.11, -34.98, 0.04),
         ("Patos", -7.02, -37.28, 0.04),
     )),
-    State("PI", "NE", 0.50, ((64000, 64999),), 2.0, (
+    _state("PI", 2.0, (
         ("Teresina", -5.09, -42.80, 0.60), ("Parnaíba", -2.90, -41.78, 0.08), ("Picos", -7.08, -41.47, 0.05),
     )),
-    State("RN", "NE", 0.49, ((59000, 59999),), 1.0, (
+    _state("RN", 1.0, (
         ("Natal", -5.79, -35.21, 0.55), ("Mossoró", -5.19, -37.34, 0.10), ("Parnamirim", -5.92, -35.26, 0.10),
     )),
-    State("AL", "NE", 0.42, ((57000, 57999),), 0.8, (
+    _state("AL", 0.8, (
         ("Maceió", -9.67, -35.74, 0.60), ("Arapiraca", -9.75, -36.66, 0.10),
     )),
-    State("SE", "NE", 0.35, ((49000, 49999),), 0.6, (
+    _state("SE", 0.6, (
         ("Aracaju", -10.91, -37.07, 0.60), ("Nossa Senhora do Socorro", -10.85, -37.13, 0.08),
         ("Lagarto", -10.92, -37.65, 0.04),
     )),
-    State("TO", "N", 0.28, ((77000, 77999),), 2.0, (
+    _state("TO", 2.0, (
         ("Palmas", -10.18, -48.33, 0.40), ("Araguaína", -7.19, -48.21, 0.15), ("Gurupi", -11.73, -49.07, 0.08),
     )),
-    State("RO", "N", 0.25, ((76800, 76999),), 2.0, (
+    _state("RO", 2.0, (
         ("Porto Velho", -8.76, -63.90, 0.40), ("Ji-Paraná", -10.88, -61.95, 0.10), ("Ariquemes", -9.91, -63.04, 0.08),
         ("Cacoal", -11.44, -61.45, 0.06), ("Vilhena", -12.74, -60.15, 0.06),
     )),
-    State("AM", "N", 0.15, ((69000, 69299), (69400, 69899)), 2.5, (
+    _state("AM", 2.5, (
         ("Manaus", -3.12, -60.02, 0.85), ("Parintins", -2.63, -56.74, 0.03), ("Itacoatiara", -3.14, -58.44, 0.03),
     )),
-    State("AC", "N", 0.08, ((69900, 69999),), 1.5, (
+    _state("AC", 1.5, (
         ("Rio Branco", -9.97, -67.81, 0.75), ("Cruzeiro do Sul", -7.63, -72.67, 0.10),
     )),
-    State("AP", "N", 0.07, ((68900, 68999),), 0.8, (("Macapá", 0.03, -51.07, 0.75), ("Santana", -0.06, -51.18, 0.15))),
-    State("RR", "N", 0.05, ((69300, 69399),), 1.0, (
+    _state("AP", 0.8, (("Macapá", 0.03, -51.07, 0.75), ("Santana", -0.06, -51.18, 0.15))),
+    _state("RR", 1.0, (
         ("Boa Vista", 2.82, -60.67, 0.85), ("Rorainópolis", 0.94, -60.42, 0.05),
     )),
 )  # fmt: skip
@@ -168,12 +199,6 @@ OUTSIDE_BRAZIL: tuple[tuple[float, float], ...] = (
     (14.6, -17.4),  # Dakar
     (-0.2, -78.5),  # Quito
 )
-
-
-def plain(name: str) -> str:
-    """How the Olist files mostly spell a city: lower case, no accents ('São Paulo' -> 'sao paulo')."""
-    decomposed = unicodedata.normalize("NFKD", name)
-    return "".join(ch for ch in decomposed if not unicodedata.combining(ch)).lower()
 
 
 def state_of_zip(prefix: int) -> str | None:

@@ -32,6 +32,8 @@ LAMBDA_PLATFORM = "x86_64-manylinux2014"  # uv's name; pip's is manylinux2014_x8
 # core): no Airflow, dbt or DuckDB code in the Lambda. tests/infra checks that a real tick loads exactly these.
 PACKAGE_PARTS = (
     "__init__.py",
+    "contract.py",
+    "olist_sources.json",
     "errors.py",
     "settings.py",
     "targets/__init__.py",

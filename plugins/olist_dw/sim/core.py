@@ -26,38 +26,18 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Protocol
 
+from olist_dw.contract import BRAZIL, TIMESTAMP_FORMAT, plain
 from olist_dw.errors import UserFacingError
 
 SCHEMA_VERSION = 1
 SCHEMA_PATH = Path(__file__).with_name("order_event.schema.json")
 # The simulated shop opens the day after the last purchase of the Olist dataset.
 SIM_START = datetime(2018, 10, 18, 0, 0, 0)
-TIMESTAMP_FORMAT = "%Y-%m-%d %H:%M:%S"
-
-# Share of Olist customers per state (customers file, 99,441 rows): SP about 42%.
-STATE_WEIGHTS: dict[str, int] = {
-    "SP": 41746, "RJ": 12852, "MG": 11635, "RS": 5466, "PR": 5045, "SC": 3637, "BA": 3380, "DF": 2140,
-    "ES": 2033, "GO": 2020, "PE": 1652, "CE": 1336, "PA": 975, "MT": 907, "MA": 747, "MS": 715, "PB": 536,
-    "PI": 495, "RN": 485, "AL": 413, "SE": 350, "TO": 280, "RO": 253, "AM": 148, "AC": 81, "AP": 68, "RR": 46,
-}  # fmt: skip
-
-# CEP ranges (first five digits) and capital of each state: zip prefixes and cities that agree with the state.
-STATE_ZIP_RANGES: dict[str, tuple[tuple[int, int], ...]] = {
-    "SP": ((1000, 19999),), "RJ": ((20000, 28999),), "ES": ((29000, 29999),), "MG": ((30000, 39999),),
-    "BA": ((40000, 48999),), "SE": ((49000, 49999),), "PE": ((50000, 56999),), "AL": ((57000, 57999),),
-    "PB": ((58000, 58999),), "RN": ((59000, 59999),), "CE": ((60000, 63999),), "PI": ((64000, 64999),),
-    "MA": ((65000, 65999),), "PA": ((66000, 68899),), "AP": ((68900, 68999),), "AM": ((69000, 69299), (69400, 69899)),
-    "RR": ((69300, 69399),), "AC": ((69900, 69999),), "DF": ((70000, 72799), (73000, 73699)),
-    "GO": ((72800, 72999), (73700, 76799)), "RO": ((76800, 76999),), "TO": ((77000, 77999),), "MT": ((78000, 78899),),
-    "MS": ((79000, 79999),), "PR": ((80000, 87999),), "SC": ((88000, 89999),), "RS": ((90000, 99999),),
-}  # fmt: skip
-STATE_CAPITALS: dict[str, str] = {
-    "SP": "sao paulo", "RJ": "rio de janeiro", "MG": "belo horizonte", "RS": "porto alegre", "PR": "curitiba",
-    "SC": "florianopolis", "BA": "salvador", "DF": "brasilia", "ES": "vitoria", "GO": "goiania", "PE": "recife",
-    "CE": "fortaleza", "PA": "belem", "MT": "cuiaba", "MA": "sao luis", "MS": "campo grande", "PB": "joao pessoa",
-    "PI": "teresina", "RN": "natal", "AL": "maceio", "SE": "aracaju", "TO": "palmas", "RO": "porto velho",
-    "AM": "manaus", "AC": "rio branco", "AP": "macapa", "RR": "boa vista",
-}  # fmt: skip
+# Share of Olist customers per state (SP about 42%), CEP ranges (first five digits) and capital of each state:
+# zip prefixes and cities that agree with the state. Defined once in olist_dw.contract.BRAZIL.
+STATE_WEIGHTS: dict[str, int] = {s.code: s.customers for s in BRAZIL}
+STATE_ZIP_RANGES: dict[str, tuple[tuple[int, int], ...]] = {s.code: s.zip_ranges for s in BRAZIL}
+STATE_CAPITALS: dict[str, str] = {s.code: plain(s.capital) for s in BRAZIL}
 # Items per order in Olist (most orders have one item).
 ITEM_COUNT_WEIGHTS = {1: 900, 2: 75, 3: 15, 4: 6, 5: 3, 6: 1}
 
@@ -310,7 +290,7 @@ def run_tick(
             result.claimed = False
             return result
         records: list[tuple[str, bytes]] = []
-        produced_at = datetime.now(UTC).strftime("%Y-%m-%d %H:%M:%S.%f")
+        produced_at = datetime.now(UTC).strftime(TIMESTAMP_FORMAT + ".%f")
         for order in drawn:
             if place_order(store, order.product_ids):
                 order.event["produced_at"] = produced_at
