@@ -111,11 +111,11 @@ def main() -> int:
     rows = [0]
     with measured(results, "land", rows):
         land_all(lake, settings.effective_source_dir)
-    with measured(results, "validate", rows):
+    with measured(results, "validate (+ Parquet, one pass)", rows):
         report = validate_all(lake, settings.max_bad_row_fraction)
         rows[0] = report["rows"]
     for stage, fn in (
-        ("convert", lambda: convert_all(lake)),
+        ("convert (checks the Parquet)", lambda: convert_all(lake)),
         ("load", lambda: load_local(settings.warehouse_path, settings.lake_dir)),
         ("dbt build tag:batch", lambda: run_dbt(["build", "--select", "tag:batch", "--quiet"], target)),
         ("publish", lambda: publish_local(settings.warehouse_path, settings.serving_path)),

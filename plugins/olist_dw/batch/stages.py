@@ -30,12 +30,15 @@ def land() -> list[str]:
 
 
 @task(task_id="validate")
-def validate() -> dict:
-    """Check every file against the contract; quarantine bad rows; fail on an unusable file."""
+def validate(write_parquet: bool) -> dict:
+    """Check every file against the contract; quarantine bad rows; fail on an unusable file.
+
+    With `write_parquet` the same pass writes bronze-parquet/ (every CSV parsed once); the AWS target passes
+    False, since its Glue job converts."""
     from olist_dw.batch.validate import validate_all
 
     target = _target()
-    report = validate_all(target.lake(), target.settings.max_bad_row_fraction)
+    report = validate_all(target.lake(), target.settings.max_bad_row_fraction, write_parquet=write_parquet)
     for file in report["files"]:
         print(f"{file['file']}: {file['rows']} rows, {file['rejected']} quarantined {file['reasons'] or ''}")
     return report
@@ -43,7 +46,7 @@ def validate() -> dict:
 
 @task(task_id="convert")
 def convert() -> dict[str, int]:
-    """CSV -> snappy Parquet with the contract's types in the lake's bronze-parquet/<table>/."""
+    """Check that validate's snappy Parquet (the contract's types) is in bronze-parquet/<table>/; row counts."""
     from olist_dw.batch.convert import convert_all
 
     return convert_all(_target().lake())

@@ -80,7 +80,7 @@ class AwsTarget(Target):
             ).expand_kwargs(stages.list_source_files())
             clear_bronze >> upload
         with TaskGroup("validate") as validate:
-            stages.validate.override(task_id="check_contract")()
+            stages.validate.override(task_id="check_contract")(write_parquet=False)
         with TaskGroup("convert") as convert:
             crawl_bronze = GlueCrawlerRunOperator(
                 task_id="crawl_bronze", crawler_name=s.glue_crawler, aws_conn_id=s.aws_conn_id, region_name=s.aws_region

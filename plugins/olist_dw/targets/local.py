@@ -57,7 +57,7 @@ class LocalTarget(Target):
 
         return {
             "land": stages.land(),
-            "validate": stages.validate(),
+            "validate": stages.validate(write_parquet=True),
             "convert": stages.convert(),
             "load": stages.load_into_duckdb.override(pool=WAREHOUSE_POOL)(),
             "publish": stages.publish_duckdb_snapshot.override(pool=WAREHOUSE_POOL, outlets=[GOLD_ASSET])(),
