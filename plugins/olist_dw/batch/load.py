@@ -12,7 +12,7 @@ from pathlib import Path
 
 from olist_dw.contract import SOURCES, SQL_TYPES, SourceFile
 from olist_dw.lake import BRONZE_PARQUET
-from olist_dw.warehouse import connect_for_write
+from olist_dw.warehouse import connect_for_write, fetch_row
 
 RAW_SCHEMA = "raw"
 LOADED_AT = "_loaded_at"
@@ -49,7 +49,7 @@ def load_local(warehouse_path: Path, lake_dir: Path, sources: tuple[SourceFile, 
                 f"insert into {RAW_SCHEMA}.{source.table} select {columns}, current_timestamp::timestamp "
                 f"from read_parquet('{folder.as_posix()}/*.parquet')"
             )
-            counts[source.table] = con.execute(f"select count(*) from {RAW_SCHEMA}.{source.table}").fetchone()[0]
+            counts[source.table] = fetch_row(con, f"select count(*) from {RAW_SCHEMA}.{source.table}")[0]
         con.execute("commit")
     except BaseException:
         con.execute("rollback")

@@ -137,6 +137,7 @@ def _write_all(work: Path, scale: float, seed: int, real: dict[str, Path], quiet
             rows["geolocation"] = geo_out.rows
         for table, generated in (("sellers", sellers.lines), ("products", products.lines)):
             if table not in real:
+                assert generated is not None, f"{table}: generated rows are None only for a copied real file"
                 with closing(CsvOut(work, SOURCES_BY_TABLE[table])) as handle:
                     handle.write_lines(generated)
                 rows[table] = handle.rows

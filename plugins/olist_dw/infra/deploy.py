@@ -237,10 +237,11 @@ def deploy(
         echo(f"uploaded s3://{artifacts}/{key}")
 
     template_url = f"https://{artifacts}.s3.{env.region}.amazonaws.com/{template_key}"
-    parameters = {**main_parameters(env, artifacts, glue_key, package.s3_key, glue_contract_key), **(overrides or {})}
+    ours = {**main_parameters(env, artifacts, glue_key, package.s3_key, glue_contract_key), **(overrides or {})}
+    parameters: dict[str, str] | list[dict[str, Any]] = ours
     if stack_status(cfn, env.main_stack) not in (None, "REVIEW_IN_PROGRESS"):
         # Keep switches the user set since (simulator on/off, sizes): only names and artifacts are ours.
-        parameters = _keep_previous(cfn, env.main_stack, parameters)
+        parameters = _keep_previous(cfn, env.main_stack, ours)
     apply_change_set(cfn, env.main_stack, parameters, echo, template_url=template_url)
     outputs = stack_outputs(cfn, env.main_stack)
     if run_redshift_setup:
