@@ -182,7 +182,7 @@ def test_redshift_target_parses_and_compiles_the_dispatched_sql(tmp_path: Path) 
     )
     assert compiled.success, compiled.exception
     out = tmp_path / "target" / "compiled" / "olist" / "models"
-    delivery = (out / "intermediate" / "int_orders__delivery.sql").read_text()
+    delivery = (out / "intermediate" / "int_orders_timed_for_delivery.sql").read_text()
     assert "datediff(day," in delivery and "date_diff(" not in delivery
     assert "generate_series" not in (out / "marts" / "dim_dates.sql").read_text()
     assert "strip_accents" not in (out / "staging" / "stg_olist__geolocation.sql").read_text()
@@ -204,13 +204,13 @@ def test_staging_on_the_real_files(real_data_dir: Path, tmp_path: Path) -> None:
         for table in ("products", "sellers", "order_payments", "product_category_name_translation")
     }
     load_raw(warehouse, source_dir, overrides=real)
-    models = "stg_olist__order_payments stg_olist__sellers int_products__with_category dim_products dim_sellers"
+    models = "stg_olist__order_payments stg_olist__sellers int_products_joined_to_categories dim_products dim_sellers"
     result = invoke_dbt(
         [
             "build",
             "--select",
             *models.split(),
-            "+int_products__with_category",
+            "+int_products_joined_to_categories",
             "--indirect-selection",
             "cautious",
             *dbt_paths(tmp_path),

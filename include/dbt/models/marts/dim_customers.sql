@@ -8,4 +8,4 @@ select
     cast(customer_id_count as integer) as customer_id_count,
     cast(first_purchased_at as timestamp) as first_purchased_at,
     cast(last_purchased_at as timestamp) as last_purchased_at
-from {{ ref('int_customers__by_person') }}
+from {{ ref('int_customers_grouped_by_person') }}

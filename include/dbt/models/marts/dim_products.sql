@@ -10,4 +10,4 @@ select
     cast(product_length_cm as integer) as product_length_cm,
     cast(product_height_cm as integer) as product_height_cm,
     cast(product_width_cm as integer) as product_width_cm
-from {{ ref('int_products__with_category') }}
+from {{ ref('int_products_joined_to_categories') }}

@@ -26,11 +26,11 @@ select
 from {{ ref('stg_olist__orders') }} as orders
 left join {{ ref('stg_olist__customers') }} as customers
     on orders.customer_id = customers.customer_id
-left join {{ ref('int_orders__item_totals') }} as items
+left join {{ ref('int_order_items_summed_to_orders') }} as items
     on orders.order_id = items.order_id
-left join {{ ref('int_orders__payment_totals') }} as payments
+left join {{ ref('int_payments_summed_to_orders') }} as payments
     on orders.order_id = payments.order_id
-left join {{ ref('int_orders__delivery') }} as delivery
+left join {{ ref('int_orders_timed_for_delivery') }} as delivery
     on orders.order_id = delivery.order_id
-left join {{ ref('int_reviews__latest_per_order') }} as reviews
+left join {{ ref('int_reviews_deduplicated_to_orders') }} as reviews
     on orders.order_id = reviews.order_id

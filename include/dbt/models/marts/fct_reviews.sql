@@ -12,6 +12,6 @@ select
     cast(reviews.review_answered_at as timestamp) as review_answered_at,
     latest.review_id is not null as is_latest_for_order
 from {{ ref('stg_olist__order_reviews') }} as reviews
-left join {{ ref('int_reviews__latest_per_order') }} as latest
+left join {{ ref('int_reviews_deduplicated_to_orders') }} as latest
     on reviews.order_id = latest.order_id
     and reviews.review_id = latest.review_id
