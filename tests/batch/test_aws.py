@@ -133,7 +133,7 @@ def test_raw_ddl_and_publish_swap_statements():
     assert inside.index("alter schema marts rename to marts__previous") < inside.index(
         "alter schema marts__build rename to marts"
     )
-    assert "grant usage on schema gold to bi_analyst" in inside
+    assert not any("grant" in statement for statement in swap)  # dbt's grants follow the renamed schemas
 
 
 def test_cosmos_redshift_profile_comes_from_the_connection(aws_env, monkeypatch):

@@ -11,13 +11,14 @@ from pathlib import Path
 import duckdb
 import pytest
 
+from olist_dw.batch.publish import PUBLISHED_SCHEMAS
 from olist_dw.demo.batch import run_batch_dag
 from olist_dw.errors import UserFacingError
 from olist_dw.settings import Settings, get_settings
 
 pytestmark = pytest.mark.e2e
 
-MART_SCHEMAS = ("marts", "gold")
+MART_SCHEMAS = PUBLISHED_SCHEMAS
 
 
 def source_totals(source_dir: Path) -> dict:

@@ -284,3 +284,24 @@ def test_portable_default_macros_compute_the_expected_values(tmp_path: Path) -> 
     assert row[:-1] == (31, date(2018, 3, 1), 2, "sao joao", date(2018, 2, 1), 7)
     grants = [line.strip() for line in row[-1].splitlines() if line.strip()]
     assert grants == ["grant usage on schema marts to bi_analyst;", "grant usage on schema gold to bi_analyst;"]
+
+
+def test_schema_usage_is_granted_on_the_build_schemas_the_publish_swap_renames(tmp_path: Path) -> None:
+    """On Redshift the batch builds marts and gold under OLIST_DBT_SCHEMA_SUFFIX; the hook grants usage on those
+    names (the grant stays with the schema through the publish rename, which only swaps)."""
+    schemas = "['staging', 'marts__build', 'gold__build', 'realtime']"
+    sql = f"select $${{{{ olist.redshift__grant_bi_schema_usage({schemas}) }}}}$$ as redshift_grants"
+    env = {
+        "OLIST_TARGET": "local",
+        "OLIST_WAREHOUSE_PATH": str(tmp_path / "show.duckdb"),
+        "OLIST_DBT_SCHEMA_SUFFIX": "__build",
+    }
+    result = invoke_dbt(["show", "--inline", sql, *dbt_paths(tmp_path)], DBT_PROJECT_DIR, env)
+    assert result.success, result.exception
+    (row,) = [tuple(r) for r in result.result.results[0].agate_table.rows]
+    grants = [line.strip() for line in row[0].splitlines() if line.strip()]
+    assert grants == [
+        "grant usage on schema marts__build to bi_analyst;",
+        "grant usage on schema gold__build to bi_analyst;",
+        "grant usage on schema realtime to bi_analyst;",
+    ]

@@ -9,16 +9,41 @@ renames it onto serving/analytics.duckdb (readers see the old or the new snapsho
 AWS (Redshift): dbt builds marts and gold into `marts__build` and `gold__build` (OLIST_DBT_SCHEMA_SUFFIX,
 read by the project's generate_schema_name on the aws target); publishing swaps them with the live
 schemas by renaming inside one transaction, so `bi_analyst` sees the old or the new schemas, never a
-half-built one, and a failed run leaves the live schemas untouched.
+half-built one, and a failed run leaves the live schemas untouched. The swap only swaps: dbt owns the
+BI grants (`+grants` on the tables, usage on `marts__build`/`gold__build` on-run-end, macros/grants.sql);
+both are on the objects, so they follow the schemas through the rename.
+
+The published schemas are defined once, in the dbt project's vars (`blue_green_schemas`, `bi_schemas`).
 """
 
 from __future__ import annotations
 
+from functools import cache
 from pathlib import Path
+from typing import Any
 
+import yaml
+
+from olist_dw.settings import DBT_PROJECT_DIR
 from olist_dw.warehouse import publish
 
-PUBLISHED_SCHEMAS = ("marts", "gold")
+
+@cache
+def _dbt_vars() -> dict[str, Any]:
+    return yaml.safe_load((DBT_PROJECT_DIR / "dbt_project.yml").read_text())["vars"]
+
+
+def published_schemas() -> tuple[str, ...]:
+    """The schemas the batch publishes as a whole (dbt var `blue_green_schemas`): marts and gold."""
+    return tuple(_dbt_vars()["blue_green_schemas"])
+
+
+def bi_schemas() -> tuple[str, ...]:
+    """Every schema the BI role reads (dbt var `bi_schemas`): the published ones and realtime."""
+    return tuple(_dbt_vars()["bi_schemas"])
+
+
+PUBLISHED_SCHEMAS = published_schemas()
 BUILD_SUFFIX = "__build"
 PREVIOUS_SUFFIX = "__previous"
 
@@ -28,12 +53,13 @@ def publish_local(warehouse_path: Path, serving_path: Path) -> dict[str, int]:
     return publish(warehouse_path, serving_path, PUBLISHED_SCHEMAS)
 
 
-def redshift_swap_sql(bi_role: str = "bi_analyst", schemas: tuple[str, ...] = PUBLISHED_SCHEMAS) -> list[str]:
+def redshift_swap_sql(schemas: tuple[str, ...] = PUBLISHED_SCHEMAS) -> list[str]:
     """One transaction that swaps each `<schema>__build` in place of `<schema>` (kept until the commit).
 
     Renaming a schema is a catalog change: it is transactional on Redshift and takes no time, whatever
     the size of the tables. The first run has no live schema yet: `create schema if not exists` makes the
-    swap uniform.
+    swap uniform. No grant here: dbt granted usage on `<schema>__build` and select on its tables, and
+    grants stay with the renamed objects.
     """
     statements = ["begin"]
     for schema in schemas:
@@ -42,8 +68,6 @@ def redshift_swap_sql(bi_role: str = "bi_analyst", schemas: tuple[str, ...] = PU
             f"drop schema if exists {schema}{PREVIOUS_SUFFIX} cascade",
             f"alter schema {schema} rename to {schema}{PREVIOUS_SUFFIX}",
             f"alter schema {schema}{BUILD_SUFFIX} rename to {schema}",
-            f"grant usage on schema {schema} to {bi_role}",
-            f"grant select on all tables in schema {schema} to {bi_role}",
         ]
     statements.append("commit")
     statements += [f"drop schema if exists {schema}{PREVIOUS_SUFFIX} cascade" for schema in schemas]
