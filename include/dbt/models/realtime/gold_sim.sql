@@ -7,7 +7,6 @@
     materialized='incremental',
     incremental_strategy='delete+insert',
     unique_key=['order_date', 'customer_state'],
-    grants={'select': [var('bi_role', 'bi_analyst')]} if target.type == 'redshift' else {},
 ) }}
 
 with

@@ -8,7 +8,6 @@
     materialized='incremental',
     incremental_strategy='append',
     on_schema_change='append_new_columns',
-    grants={'select': [var('bi_role', 'bi_analyst')]} if target.type == 'redshift' else {},
 ) }}
 
 {%- set orders_source = source('bronze_sim', 'sim_orders') -%}
