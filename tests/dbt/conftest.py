@@ -6,8 +6,9 @@ from __future__ import annotations
 import os
 
 import pytest
-from dbt_helpers import BuiltWarehouse, dbt_paths
-from raw_fixture import load_raw, write_dataset
+
+from tests.dbt.dbt_helpers import BuiltWarehouse, dbt_paths
+from tests.dbt.raw_fixture import load_raw, write_dataset
 
 SMALL_ORDERS = 300
 

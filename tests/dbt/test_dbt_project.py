@@ -13,12 +13,12 @@ from decimal import Decimal
 from pathlib import Path
 
 import duckdb
-from dbt_helpers import BuiltWarehouse, dbt_paths
-from raw_fixture import load_raw, write_dataset
 
 from olist_dw.contract import SOURCES_BY_TABLE
 from olist_dw.dashboard.queries import BATCH_TABLES, REALTIME_TABLE
 from olist_dw.settings import DBT_PROJECT_DIR
+from tests.dbt.dbt_helpers import BuiltWarehouse, dbt_paths
+from tests.dbt.raw_fixture import load_raw, write_dataset
 
 EXCLUDED = {"canceled", "unavailable"}
 

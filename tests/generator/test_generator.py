@@ -8,13 +8,13 @@ import shutil
 from pathlib import Path
 
 import pytest
-from olist_contract_checker import check_dataset, check_file
 
 from olist_dw.cli import main
 from olist_dw.contract import SOURCES, SOURCES_BY_TABLE
 from olist_dw.errors import UserFacingError
 from olist_dw.generator import derive_calibration, generate, load_calibration
 from olist_dw.generator.calibration import CALIBRATION_PATH
+from tests.generator.olist_contract_checker import check_dataset, check_file
 
 # md5 of the uncompressed real files (../shared/data/olist-real/README.md)
 REAL_MD5 = {

@@ -8,6 +8,7 @@ import zipfile
 from pathlib import Path
 
 from olist_dw.infra.lambda_package import build
+from olist_dw.settings import PROJECT_ROOT
 
 
 def test_package_holds_handler_core_and_dependencies_but_not_the_runtime(lambda_package):
@@ -87,23 +88,17 @@ import sys
 sys.path.insert(0, sys.argv[1])
 from decimal import Decimal
 
-import boto3
 from moto import mock_aws
+
+sys.path.append(sys.argv[2])  # the project root, after the package: for tests.sim.moto_tables only
+from tests.sim.moto_tables import create_simulation_tables
 
 with mock_aws():
     import handler
     from olist_dw.settings import get_settings
     from olist_dw.sim.core import InventoryItem, new_config
 
-    dynamodb = boto3.client("dynamodb", region_name="eu-west-1")
-    for table, key in (("Sim_Config", "config_id"), ("Sim_Inventory", "product_id")):
-        dynamodb.create_table(
-            TableName=table,
-            KeySchema=[{"AttributeName": key, "KeyType": "HASH"}],
-            AttributeDefinitions=[{"AttributeName": key, "AttributeType": "S"}],
-            BillingMode="PAY_PER_REQUEST",
-        )
-    boto3.client("kinesis", region_name="eu-west-1").create_stream(StreamName="olist-orders", ShardCount=1)
+    create_simulation_tables("eu-west-1", stream="olist-orders")
     store, _ = handler._adapters(get_settings())
     items = [InventoryItem(f"{i:032x}", "artes", Decimal("10.00"), 50, i) for i in range(20)]
     store.reset(new_config(7, 60.0), items)
@@ -124,7 +119,7 @@ def test_package_holds_exactly_the_olist_dw_modules_a_real_tick_imports(lambda_p
     task_root = tmp_path / "task"
     zipfile.ZipFile(lambda_package.path).extractall(task_root)
     result = subprocess.run(
-        [sys.executable, "-c", TICK_PROBE, str(task_root)],
+        [sys.executable, "-c", TICK_PROBE, str(task_root), str(PROJECT_ROOT)],
         capture_output=True,
         text=True,
         cwd=tmp_path,

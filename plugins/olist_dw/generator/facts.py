@@ -1,4 +1,4 @@
-"""Published figures of the real dataset at scale 1 (see /work/shared/olist-source-contract.md).
+"""Published figures of the real dataset at scale 1 (the source contract handed to the project beside it, not shipped).
 
 These shape the five files we have no real copy of (orders, items, customers, reviews, geolocation);
 the four files we do have are calibrated from the files themselves (calibration.json).

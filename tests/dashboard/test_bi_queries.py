@@ -7,10 +7,10 @@ import threading
 from pathlib import Path
 
 import pytest
-from bi_fixture import DAILY, EXPECTED, FIRST_DAY, LAST_DAY, REALTIME_ROWS, build_serving_file
 
 from olist_dw.dashboard import charts, queries
 from olist_dw.dashboard.brazil import STATE_NAMES, states_geojson
+from tests.dashboard.bi_fixture import DAILY, EXPECTED, FIRST_DAY, LAST_DAY, REALTIME_ROWS, build_serving_file
 
 ALL = queries.Filters(FIRST_DAY, LAST_DAY)
 

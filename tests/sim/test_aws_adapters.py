@@ -13,6 +13,7 @@ from olist_dw.settings import PROJECT_ROOT, get_settings
 from olist_dw.sim import reset
 from olist_dw.sim.kinesis import KinesisPutError, KinesisStream
 from olist_dw.targets import get_target
+from tests.sim.moto_tables import create_simulation_tables
 
 HANDLER_PATH = PROJECT_ROOT / "include" / "lambda" / "order_generator" / "handler.py"
 
@@ -54,16 +55,8 @@ def test_lambda_end_to_end_on_moto(sim_home, monkeypatch, event_schema):
     monkeypatch.setenv("OLIST_SIM_INVENTORY_TABLE", "Sim_Inventory")
     settings = get_settings()
     with mock_aws():
-        dynamodb = boto3.client("dynamodb", region_name="eu-west-1")
-        for table, key in (("Sim_Config", "config_id"), ("Sim_Inventory", "product_id")):
-            dynamodb.create_table(
-                TableName=table,
-                KeySchema=[{"AttributeName": key, "KeyType": "HASH"}],
-                AttributeDefinitions=[{"AttributeName": key, "AttributeType": "S"}],
-                BillingMode="PAY_PER_REQUEST",
-            )
+        create_simulation_tables("eu-west-1", stream="olist-orders", shards=2)
         kinesis = boto3.client("kinesis", region_name="eu-west-1")
-        kinesis.create_stream(StreamName="olist-orders", ShardCount=2)
 
         handler = _load_handler()
         store = get_target(settings).state_store()  # as `olist-dw simulate --reset` on AWS

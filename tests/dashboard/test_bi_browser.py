@@ -18,9 +18,9 @@ from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
-from bi_fixture import EXPECTED, build_serving_file
 
 from olist_dw.dashboard.server import streamlit_command
+from tests.dashboard.bi_fixture import EXPECTED, build_serving_file
 
 pytestmark = pytest.mark.browser
 

@@ -5,7 +5,8 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from bi_fixture import build_serving_file
+
+from tests.dashboard.bi_fixture import build_serving_file
 
 
 @pytest.fixture

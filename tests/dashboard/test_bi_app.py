@@ -5,10 +5,10 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from bi_fixture import build_serving_file
 from streamlit.testing.v1 import AppTest
 
 from olist_dw.dashboard.server import APP_PATH
+from tests.dashboard.bi_fixture import build_serving_file
 
 
 def run_page() -> AppTest:

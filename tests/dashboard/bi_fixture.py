@@ -1,4 +1,4 @@
-"""A small serving snapshot with the gold/marts/realtime tables of docs (names.md), with known totals.
+"""A small serving snapshot with the gold/marts/realtime tables the dashboard reads, with known totals.
 
 Batch: 59 days (2018-01-01 .. 2018-02-28) x 3 states, every day SP 3 orders / R$ 300.00, RJ 2 / R$ 150.50,
 MG 1 / R$ 80.25 -> 354 orders, R$ 31,314.25, average ticket R$ 88.46. Delivery (per month, every state):

@@ -14,6 +14,7 @@ from pathlib import Path
 import pytest
 
 from olist_dw.sim.core import InventoryItem, new_config, place_order
+from tests.sim.moto_tables import create_simulation_tables
 
 PROCESSES = 8
 SQLITE_ATTEMPTS = 104_000  # item reservation attempts in total (>= 100k)
@@ -101,7 +102,6 @@ def test_dynamodb_never_oversells_under_8_concurrent_clients(monkeypatch):
     around the backend's update_item gives moto DynamoDB's per-item atomicity; what is under test is the
     adapter (its condition expressions, releases of rejected orders) with concurrent clients.
     """
-    import boto3
     from moto import mock_aws
     from moto.dynamodb.models import DynamoDBBackend
 
@@ -116,14 +116,7 @@ def test_dynamodb_never_oversells_under_8_concurrent_clients(monkeypatch):
 
     monkeypatch.setattr(DynamoDBBackend, "update_item", update_item_atomically)
     with mock_aws():
-        client = boto3.client("dynamodb", region_name="us-east-1")
-        for table, key in (("Sim_Config", "config_id"), ("Sim_Inventory", "product_id")):
-            client.create_table(
-                TableName=table,
-                KeySchema=[{"AttributeName": key, "KeyType": "HASH"}],
-                AttributeDefinitions=[{"AttributeName": key, "AttributeType": "S"}],
-                BillingMode="PAY_PER_REQUEST",
-            )
+        create_simulation_tables("us-east-1")
         store = DynamoDBStateStore("Sim_Config", "Sim_Inventory", "us-east-1")
         inventory = _inventory(products=20, stock=3)
         store.reset(new_config(1, 1.0), inventory)
