@@ -1,4 +1,8 @@
-"""Shared fixtures: every test gets its own OLIST_HOME so that no test touches the user's state."""
+"""Shared fixtures: every test gets its own OLIST_HOME so that no test touches the user's state.
+
+Under CI (the environment variable CI set, as `.ci/run` and CI runners set it), a test that needs something the
+project's own files install (chromium for the `browser` tests, by `make browser`) or the real Olist files beside
+the project (the `real_data_dir` fixture) fails instead of skipping: a green CI must have run them."""
 
 from __future__ import annotations
 
@@ -13,6 +17,25 @@ os.environ.setdefault("DO_NOT_TRACK", "1")
 os.environ.setdefault("AIRFLOW__COSMOS__ENABLE_TELEMETRY", "False")
 
 
+def running_in_ci() -> bool:
+    return os.environ.get("CI", "").strip().lower() not in ("", "0", "false", "no")
+
+
+def must_not_skip_in_ci(item: pytest.Item) -> bool:
+    """Tests whose skip means CI did not test what it claims to: the browser tests and the real-data tests."""
+    return item.get_closest_marker("browser") is not None or "real_data_dir" in getattr(item, "fixturenames", ())
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo):
+    report = yield
+    if report.skipped and not hasattr(report, "wasxfail") and running_in_ci() and must_not_skip_in_ci(item):
+        reason = report.longrepr[2] if isinstance(report.longrepr, tuple) else str(report.longrepr)
+        report.outcome = "failed"
+        report.longrepr = f"CI is set: this test must run, not skip. Skip reason: {reason}"
+    return report
+
+
 @pytest.fixture
 def olist_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     """A fresh OLIST_HOME for the test (settings read it from the environment)."""
@@ -25,7 +48,7 @@ def olist_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
 
 @pytest.fixture(scope="session")
 def real_data_dir() -> Path:
-    """The four real Olist files beside the project; tests using them skip where they are absent."""
+    """The four real Olist files beside the project; tests using them skip where they are absent (fail under CI)."""
     if not REAL_DATA_DIR.is_dir():
         pytest.skip(f"real Olist files not found at {REAL_DATA_DIR} (../shared/data/olist-real); skipped")
     return REAL_DATA_DIR
