@@ -56,7 +56,17 @@ def test_land_upload_then_validate_on_s3(aws_env, source_dir: Path):
     assert s3.head_object(Bucket=BUCKET, Key="quarantine/validation_report.json")
 
 
-def test_glue_crawler_and_job_operators(aws_env):
+def crawls_started(glue, name: str) -> int:
+    """How many times the crawler was started: moto records one crawl per StartCrawler (`LastCrawl` in
+    GetCrawler, the history in ListCrawls); `State` alone cannot tell, it reads READY before a start and again
+    once moto's crawl completes."""
+    crawler = glue.get_crawler(Name=name)["Crawler"]
+    crawls = glue.list_crawls(CrawlerName=name)["Crawls"]
+    assert ("LastCrawl" in crawler) == bool(crawls), (crawler, crawls)
+    return len(crawls)
+
+
+def test_glue_operators_start_the_crawler_and_the_job_with_its_arguments(aws_env):
     from airflow.providers.amazon.aws.operators.glue import GlueJobOperator
     from airflow.providers.amazon.aws.operators.glue_crawler import GlueCrawlerRunOperator
 
@@ -76,10 +86,11 @@ def test_glue_crawler_and_job_operators(aws_env):
         Role="arn:aws:iam::123456789012:role/glue",
         Command={"Name": "glueetl", "ScriptLocation": f"s3://{BUCKET}/scripts/csv_to_parquet.py"},
     )
+    assert crawls_started(glue, settings.glue_crawler) == 0  # a created crawler is READY, never started
     GlueCrawlerRunOperator(
         task_id="crawl_bronze", crawler_name=settings.glue_crawler, wait_for_completion=False
     ).execute({})
-    assert glue.get_crawler(Name=settings.glue_crawler)["Crawler"]["State"] in {"RUNNING", "READY"}
+    assert crawls_started(glue, settings.glue_crawler) == 1
 
     run_id = GlueJobOperator(
         task_id="csv_to_parquet",
