@@ -22,6 +22,21 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     mode = deliver.add_mutually_exclusive_group()
     mode.add_argument("--drain", action="store_true", help="deliver everything in the log now, then exit")
     mode.add_argument("--seconds", type=float, default=None, help="keep delivering this long (default: forever)")
+    mode.add_argument(
+        "--from-sequence",
+        type=int,
+        default=None,
+        metavar="N",
+        help="replay: deliver sequences N..the delivery checkpoint again, into today's arrival partition "
+        "(the realtime models keep each event once; the live checkpoint does not move), then exit",
+    )
+    deliver.add_argument(
+        "--to-sequence",
+        type=int,
+        default=None,
+        metavar="M",
+        help="with --from-sequence: stop at M (default: the checkpoint)",
+    )
     deliver.set_defaults(func=run_deliver)
 
 
@@ -77,12 +92,31 @@ def run_simulate(args: argparse.Namespace) -> int:
 
 
 def run_deliver(args: argparse.Namespace) -> int:
+    from olist_dw.errors import UserFacingError
     from olist_dw.settings import get_settings
+    from olist_dw.sim.dead_letter import BRONZE_SIM_ERRORS
     from olist_dw.targets import get_target
 
     settings = get_settings()
-    with get_target(settings).delivery() as delivery:
-        files = delivery.drain() if args.drain else delivery.run(max_seconds=args.seconds)
-    records = sum(f.records for f in files)
-    print(f"delivered {records:,} orders in {len(files)} file(s) under {settings.lake_dir / 'bronze-sim'}")
+    delivery = get_target(settings).delivery()
+    if args.from_sequence is not None:
+        files = delivery.replay(args.from_sequence, args.to_sequence)
+        checkpoint = delivery.log.checkpoint(delivery.consumer)
+        print(
+            f"replayed sequences {files[0].first_seq}-{files[-1].last_seq}: {sum(f.records for f in files):,} "
+            f"orders in {len(files)} file(s) under {files[0].path.parent}; the delivery checkpoint stays at "
+            f"{checkpoint}"
+        )
+    else:
+        if args.to_sequence is not None:
+            raise UserFacingError("--to-sequence goes with --from-sequence (a replay)")
+        with delivery:
+            files = delivery.drain() if args.drain else delivery.run(max_seconds=args.seconds)
+        print(
+            f"delivered {sum(f.records for f in files):,} orders in {len(files)} file(s) under "
+            f"{settings.lake_dir / 'bronze-sim'}"
+        )
+    dead_lettered = sum(f.dead_lettered for f in files)
+    if dead_lettered:
+        print(f"{dead_lettered:,} bad event(s) dead-lettered under {settings.lake_dir / BRONZE_SIM_ERRORS}")
     return 0
