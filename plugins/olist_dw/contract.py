@@ -1,7 +1,8 @@
 """The Olist source contract: the nine CSV files, their exact headers and column types.
 
 The contract is data, written once in olist_sources.json beside this module: file names, columns, kinds,
-row rules, closed value lists, and Brazil's states with their customer counts, CEP ranges and capitals
+row rules, closed value lists, the foreign keys between the files ("references", checked by validate
+parents first: `parents_first`), and Brazil's states with their customer counts, CEP ranges and capitals
 (the generator and the simulator derive their geography from them). This module reads it into `SOURCES`
 etc. for the generator (what it writes), the validator (what it accepts), the converter (the explicit
 Parquet schemas) and the warehouse loader (the raw tables). The Glue job include/glue/csv_to_parquet.py
@@ -52,6 +53,16 @@ class Column:
 
 
 @dataclass(frozen=True)
+class Reference:
+    """A foreign key between two files: every `column` value of a row must be the `parent_column` of a
+    row of `parent` (a table) that validate kept."""
+
+    column: str
+    parent: str
+    parent_column: str
+
+
+@dataclass(frozen=True)
 class SourceFile:
     file_name: str
     table: str  # raw table name in the warehouse (schema `raw`) and folder name in the lake
@@ -59,6 +70,7 @@ class SourceFile:
     # CSV details of the real files that a byte-for-byte reader must accept.
     bom: bool = False
     crlf: bool = False
+    references: tuple[Reference, ...] = ()  # its foreign keys (the contract's "references")
 
     @property
     def header(self) -> list[str]:
@@ -71,10 +83,50 @@ class SourceFile:
 
 def _source(spec: dict) -> SourceFile:
     columns = tuple(Column(name, Kind(kind), "nullable" in flags) for name, kind, *flags in spec["columns"])
-    return SourceFile(spec["file"], spec["table"], columns, bom=spec.get("bom", False), crlf=spec.get("crlf", False))
+    references = tuple(Reference(r["column"], r["parent"], r["parent_column"]) for r in spec.get("references", ()))
+    return SourceFile(
+        spec["file"],
+        spec["table"],
+        columns,
+        bom=spec.get("bom", False),
+        crlf=spec.get("crlf", False),
+        references=references,
+    )
+
+
+def parents_first(sources: tuple[SourceFile, ...]) -> tuple[SourceFile, ...]:
+    """`sources` ordered so that every file comes after the files it references (contract order otherwise):
+    a child's keys are checked against what its parents kept. References to a table outside `sources` are
+    ignored here; a cycle is an error of the contract."""
+    tables = {s.table for s in sources}
+    ordered: list[SourceFile] = []
+    placed: set[str] = set()
+    while len(ordered) < len(sources):
+        ready = [
+            s
+            for s in sources
+            if s.table not in placed and all(r.parent in placed or r.parent not in tables for r in s.references)
+        ]
+        if not ready:
+            left = sorted(tables - placed)
+            raise ValueError(f"{CONTRACT_FILE.name}: the references of {', '.join(left)} form a cycle")
+        ordered.append(ready[0])
+        placed.add(ready[0].table)
+    return tuple(ordered)
+
+
+def _check_references(sources: tuple[SourceFile, ...]) -> None:
+    """Every reference names a column of its file and an existing parent table and column."""
+    by_table = {s.table: s for s in sources}
+    for source in sources:
+        for ref in source.references:
+            parent = by_table.get(ref.parent)
+            if ref.column not in source.header or parent is None or ref.parent_column not in parent.header:
+                raise ValueError(f"{CONTRACT_FILE.name}: {source.table} has a broken reference {ref}")
 
 
 SOURCES: tuple[SourceFile, ...] = tuple(_source(spec) for spec in _CONTRACT["sources"])
+_check_references(SOURCES)
 SOURCES_BY_FILE = {s.file_name: s for s in SOURCES}
 SOURCES_BY_TABLE = {s.table: s for s in SOURCES}
 

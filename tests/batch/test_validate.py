@@ -210,11 +210,12 @@ def test_non_numeric_price_row_is_quarantined(settings: Settings, source_dir: Pa
 def test_line_numbers_count_line_breaks_inside_quoted_fields(settings: Settings, source_dir: Path):
     path = source_dir / REVIEWS
     lines = lines_of(path)
+    record = lines[1].split(b",")
+    order_id = record[1]  # an order of the orders file: the review's key holds
     multi_line_review = (
-        b"0123456789abcdef0123456789abcdef,0123456789abcdef0123456789abcdef,5,,"
+        b"0123456789abcdef0123456789abcdef," + order_id + b",5,,"
         b'"linha um\nlinha dois, com v\xc3\xadrgula\nlinha tr\xc3\xaas",2017-01-01 00:00:00,2017-01-02 10:00:00\n'
     )  # physical lines 2, 3 and 4
-    record = lines[1].split(b",")
     record[2] = b"9"  # the next record starts on line 5: a score out of range
     path.write_bytes(b"".join([lines[0], multi_line_review, b",".join(record), *lines[2:]]))
     run_stages(settings)

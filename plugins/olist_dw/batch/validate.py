@@ -2,11 +2,18 @@
 
 Two outcomes per file:
 - the file cannot be used (missing, not gzip, not UTF-8, wrong header, truncated last line, or more bad
-  rows than OLIST_MAX_BAD_ROW_FRACTION allows): `FileRejectedError` naming the file, the line and the rule;
-  the run fails here, before load, so the published warehouse is unchanged;
+  rows than OLIST_MAX_BAD_ROW_FRACTION allows): `FileRejectedError` naming the file, the line and the rule
+  (`BrokenKeysError` when rows whose keys are not in the other files push it over: it also names the parent
+  file, the count and the first keys); the run fails here, before load, so the published warehouse is unchanged;
 - some rows cannot be used (bad timestamp, non-numeric price, wrong number of fields, ...): they are written
   to `quarantine/<table>/<file stem>.rejected.csv` with their line and reason, counted in
   `quarantine/<table>/report.json`, and left out of the conversion.
+
+Keys between files (the contract's "references": items -> orders, products, sellers; payments and reviews
+-> orders; orders -> customers) are checked too, parents first (`contract.parents_first`): a row whose key
+is not among the rows its parent file kept is quarantined with the key and the parent file in its reason,
+so a quarantined order takes its items, payments and reviews with it. Only the parents' key values are
+held between files, never their rows. report.json counts reasons by rule (the key itself left out).
 
 Fast path: pyarrow's multi-threaded CSV reader with every column as a string, then vectorised checks
 (pyarrow.compute regular expressions). Only a file with structural damage (wrong field counts, a quote
@@ -37,7 +44,7 @@ from olist_dw.batch.rules import (
     REQUIRED_RULE,
     RULE_NAMES,
 )
-from olist_dw.contract import SOURCES, TIMESTAMP_FORMAT, Kind, SourceFile
+from olist_dw.contract import SOURCES, TIMESTAMP_FORMAT, Kind, Reference, SourceFile, parents_first
 from olist_dw.errors import UserFacingError
 from olist_dw.lake import BRONZE, QUARANTINE, Lake
 
@@ -56,6 +63,34 @@ class FileRejectedError(UserFacingError):
 
 
 @dataclass
+class KeyBreak:
+    """The rows of one file whose `column` has no kept row in `parent_file`: missing there, or quarantined."""
+
+    column: str
+    parent_file: str
+    quarantined_in_parent: bool  # the parent row exists but was quarantined (the cascade)
+    count: int = 0
+    examples: list[str] = field(default_factory=list)  # the first distinct keys, in file order
+
+    @property
+    def rule(self) -> str:
+        """The reason's text without the key: what report.json counts."""
+        return f"{self.column}: {'quarantined' if self.quarantined_in_parent else 'not'} in {self.parent_file}"
+
+    def describe(self) -> str:
+        what = "was quarantined in" if self.quarantined_in_parent else "is not in"
+        return f"{self.count} rows whose {self.column} {what} {self.parent_file} (e.g. {', '.join(self.examples)})"
+
+
+class BrokenKeysError(FileRejectedError):
+    """Too many rows of a file whose keys are not in (or were quarantined from) the files they reference."""
+
+    def __init__(self, file: str, line: int | None, rule: str, detail: str, breaks: list[KeyBreak]):
+        self.breaks = breaks
+        super().__init__(file, line, rule, detail)
+
+
+@dataclass
 class CheckedFile:
     """A parsed file: every record as strings, its line number and its reason (null when the row is good)."""
 
@@ -65,6 +100,14 @@ class CheckedFile:
     lines: pa.Array
     reasons: pa.Array
     structural_rejects: list[dict] = field(default_factory=list)  # rows that could not even be split
+    # What report.json counts per row: the reason, or for a broken key its rule without the key value.
+    rules: pa.Array | None = None
+
+    def __post_init__(self) -> None:
+        if isinstance(self.reasons, pa.ChunkedArray):
+            self.reasons = self.reasons.combine_chunks()
+        if self.rules is None:
+            self.rules = self.reasons
 
     @property
     def good_rows(self) -> pa.Table:
@@ -209,6 +252,7 @@ def _read_exact(source: SourceFile, name: str, data: bytes) -> tuple[pa.Table, p
                             LINE_COLUMN: start,
                             REASON_COLUMN: f"{FIELD_COUNT_RULE}: expected {width}, found {len(record)}",
                             "record": ",".join(record)[:1000],
+                            "fields": record,  # a parent's key may still be read off them (the cascade)
                         }
                     )
             start = reader.line_num + 1
@@ -261,6 +305,75 @@ def _real_timestamp(values: pa.ChunkedArray) -> pa.ChunkedArray:
     return pc.fill_null(pc.equal(again, values), False)
 
 
+# --- keys between files -----------------------------------------------------------------------
+
+KEY_EXAMPLES = 5  # distinct keys an error message shows per broken reference
+
+
+@dataclass
+class ParentKeys:
+    """What the files referencing a parent column need of it: the values its kept rows hold, and the line
+    of the first quarantined row of each value only quarantined rows hold (to say why a child goes too)."""
+
+    file: str
+    kept: pa.Array
+    quarantined: dict[str, int]
+
+
+def parent_keys(checked: CheckedFile, column: str) -> ParentKeys:
+    values = checked.rows.column(column)
+    good = pc.is_null(checked.reasons)
+    kept = pc.unique(values.filter(good))
+    if isinstance(kept, pa.ChunkedArray):
+        kept = kept.combine_chunks()
+    bad = pc.invert(good)
+    quarantined: dict[str, int] = {}
+    for key, line in zip(values.filter(bad).to_pylist(), checked.lines.filter(bad).to_pylist(), strict=True):
+        quarantined.setdefault(key, line)
+    position = checked.source.header.index(column)
+    for reject in checked.structural_rejects:
+        if position < len(reject["fields"]):
+            quarantined.setdefault(reject["fields"][position], reject[LINE_COLUMN])
+    kept_set = set(kept.to_pylist()) if quarantined else set()
+    return ParentKeys(checked.name, kept, {k: v for k, v in quarantined.items() if k not in kept_set})
+
+
+def check_keys(checked: CheckedFile, parents: dict[tuple[str, str], ParentKeys]) -> list[KeyBreak]:
+    """Quarantine the rows (not already rejected) whose references have no kept parent row; their reason
+    names the key and the parent file. Returns what broke, per reference (empty when every key holds)."""
+    breaks: list[KeyBreak] = []
+    for ref in checked.source.references:
+        parent = parents.get((ref.parent, ref.parent_column))
+        if parent is not None:
+            breaks.extend(_check_reference(checked, ref, parent))
+    return breaks
+
+
+def _check_reference(checked: CheckedFile, ref: Reference, parent: ParentKeys) -> list[KeyBreak]:
+    values = checked.rows.column(ref.column)
+    orphan = pc.and_(pc.is_null(checked.reasons), pc.invert(pc.is_in(values, value_set=parent.kept)))
+    orphan = pc.fill_null(pc.and_(orphan, pc.not_equal(values, "")), False)  # empty: the row rules decide
+    if isinstance(orphan, pa.ChunkedArray):
+        orphan = orphan.combine_chunks()
+    if not pc.any(orphan).as_py():
+        return []
+    missing = KeyBreak(ref.column, parent.file, quarantined_in_parent=False)
+    cascaded = KeyBreak(ref.column, parent.file, quarantined_in_parent=True)
+    reasons, rules = [], []
+    for key in values.filter(orphan).to_pylist():
+        line = parent.quarantined.get(key)
+        found = cascaded if line is not None else missing
+        found.count += 1
+        if len(found.examples) < KEY_EXAMPLES and key not in found.examples:
+            found.examples.append(key)
+        where = f"quarantined in {parent.file} (line {line})" if line is not None else f"not in {parent.file}"
+        reasons.append(f"{ref.column} {key} {where}")
+        rules.append(found.rule)
+    checked.reasons = pc.replace_with_mask(checked.reasons, orphan, pa.array(reasons, pa.string()))
+    checked.rules = pc.replace_with_mask(checked.rules, orphan, pa.array(rules, pa.string()))
+    return [b for b in (cascaded, missing) if b.count]
+
+
 # --- the job ----------------------------------------------------------------------------------
 
 
@@ -307,7 +420,9 @@ def write_quarantine(lake: Lake, checked: CheckedFile) -> FileReport:
     rejected = quarantine_table(checked)
     counts: dict[str, int] = {}
     if rejected.num_rows:
-        for value in pc.value_counts(rejected.column(REASON_COLUMN)).to_pylist():
+        rules = [checked.rules.filter(pc.is_valid(checked.rules))]
+        rules.append(pa.array([r[REASON_COLUMN] for r in checked.structural_rejects], pa.string()))
+        for value in pc.value_counts(pa.concat_arrays(rules)).to_pylist():
             counts[value["values"]] = value["counts"]
     location = None
     if rejected.num_rows:
@@ -321,23 +436,39 @@ def write_quarantine(lake: Lake, checked: CheckedFile) -> FileReport:
     return report
 
 
-def enforce_threshold(report: FileReport, checked: CheckedFile, max_fraction: float) -> None:
-    if report.rejected_fraction > max_fraction:
-        first = quarantine_table(checked).slice(0, 1).to_pylist()[0]
+def enforce_threshold(
+    report: FileReport, checked: CheckedFile, max_fraction: float, breaks: list[KeyBreak] = ()
+) -> None:
+    """Fail the file when its quarantined share is over the threshold; when broken keys are part of it,
+    the error names the files referenced, the counts and the first keys."""
+    if report.rejected_fraction <= max_fraction:
+        return
+    quarantine = quarantine_table(checked)
+    first = quarantine.slice(0, 1).to_pylist()[0]
+    rule = (
+        f"too many bad rows: {report.rejected} of {report.rows} "
+        f"({report.rejected_fraction:.2%} > OLIST_MAX_BAD_ROW_FRACTION {max_fraction:.2%})"
+    )
+    if not breaks:
         raise FileRejectedError(
-            checked.name,
-            first[LINE_COLUMN],
-            f"too many bad rows: {report.rejected} of {report.rows} "
-            f"({report.rejected_fraction:.2%} > OLIST_MAX_BAD_ROW_FRACTION {max_fraction:.2%})",
-            f"first: {first[REASON_COLUMN]}; all in {report.quarantine}",
+            checked.name, first[LINE_COLUMN], rule, f"first: {first[REASON_COLUMN]}; all in {report.quarantine}"
         )
+    broken = sum(b.count for b in breaks)
+    detail = "; ".join(b.describe() for b in breaks)
+    if report.rejected > broken:
+        detail += f"; {report.rejected - broken} rows break row rules"
+    raise BrokenKeysError(checked.name, first[LINE_COLUMN], rule, f"{detail}; all in {report.quarantine}", breaks)
 
 
-def validate_source(lake: Lake, source: SourceFile, max_fraction: float) -> tuple[CheckedFile, FileReport]:
+def validate_source(
+    lake: Lake, source: SourceFile, max_fraction: float, parents: dict[tuple[str, str], ParentKeys] | None = None
+) -> tuple[CheckedFile, FileReport]:
+    """Check one file's rows, then its keys against the `parents` already validated; quarantine and enforce."""
     key = landed_key(lake, source)
     checked = check_file(source, key.rsplit("/", 1)[-1], lake.read_bytes(key))
+    breaks = check_keys(checked, parents or {})
     report = write_quarantine(lake, checked)
-    enforce_threshold(report, checked, max_fraction)
+    enforce_threshold(report, checked, max_fraction, breaks)
     return checked, report
 
 
@@ -350,16 +481,26 @@ def validate_all(
     With `write_parquet` (the local path) the same pass also converts: each file's good rows become
     bronze-parquet/<table>/part-0.parquet, so every CSV is parsed once. The Parquet is held in memory until
     every file has passed and only then replaces bronze-parquet/, so a rejected file leaves the previous
-    run's Parquet untouched (never a mix). On AWS pass write_parquet=False: the Glue job converts there."""
-    files = []
+    run's Parquet untouched (never a mix). On AWS pass write_parquet=False: the Glue job converts there.
+
+    Files are checked parents first, so each file's keys are checked against what its parents kept (and its
+    Parquet holds only rows whose keys hold); of a parent only the referenced key values are kept meanwhile."""
+    referenced = {(r.parent, r.parent_column) for s in sources for r in s.references}
+    parents: dict[tuple[str, str], ParentKeys] = {}
+    reports: dict[str, dict] = {}
     parquet: dict[str, bytes] = {}
-    for source in sources:
-        checked, report = validate_source(lake, source, max_fraction)
-        files.append(report.__dict__ | {"rejected_fraction": round(report.rejected_fraction, 6)})
+    for source in parents_first(sources):
+        checked, report = validate_source(lake, source, max_fraction, parents)
+        reports[source.table] = report.__dict__ | {"rejected_fraction": round(report.rejected_fraction, 6)}
+        for table, column in referenced:
+            if table == source.table:
+                parents[(table, column)] = parent_keys(checked, column)
         if write_parquet:  # compressed in memory until every file has passed
             parquet[source.table] = parquet_bytes(typed_table(source, checked.good_rows))
+        del checked
     if write_parquet:
         replace_parquet(lake, parquet)
+    files = [reports[s.table] for s in sources]  # in contract order
     summary = {
         "validated_at": datetime.now(UTC).isoformat(timespec="seconds"),
         "max_bad_row_fraction": max_fraction,
