@@ -136,6 +136,7 @@ class BrazilState:
     """One of Brazil's 27 federative units, as the generator and the simulator place people in it."""
 
     code: str
+    name: str  # 'São Paulo', as the dashboard's map labels it
     region: str  # N, NE, CO, SE, S
     customers: int  # Olist customers in the state (customers file, 99,441 rows)
     zip_ranges: tuple[tuple[int, int], ...]  # inclusive 5-digit CEP prefix ranges
@@ -144,7 +145,14 @@ class BrazilState:
 
 # The states in order of Olist customers (SP first): the one definition of Brazil's geography.
 BRAZIL: tuple[BrazilState, ...] = tuple(
-    BrazilState(code, s["region"], s["customers"], tuple((low, high) for low, high in s["zip_ranges"]), s["capital"])
+    BrazilState(
+        code,
+        s["name"],
+        s["region"],
+        s["customers"],
+        tuple((low, high) for low, high in s["zip_ranges"]),
+        s["capital"],
+    )
     for code, s in _CONTRACT["brazil_states"].items()
 )
 BRAZIL_STATES: tuple[str, ...] = tuple(sorted(s.code for s in BRAZIL))  # the allowed state codes

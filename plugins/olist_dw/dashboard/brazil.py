@@ -11,38 +11,12 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
+from olist_dw.contract import BRAZIL
+
 STATIC_DIR = Path(__file__).resolve().parent / "static"
 TOPOJSON_PATH = STATIC_DIR / "topojson" / "south-america_50m.json"
 
-STATE_NAMES: dict[str, str] = {
-    "AC": "Acre",
-    "AL": "Alagoas",
-    "AM": "Amazonas",
-    "AP": "Amapá",
-    "BA": "Bahia",
-    "CE": "Ceará",
-    "DF": "Distrito Federal",
-    "ES": "Espírito Santo",
-    "GO": "Goiás",
-    "MA": "Maranhão",
-    "MG": "Minas Gerais",
-    "MS": "Mato Grosso do Sul",
-    "MT": "Mato Grosso",
-    "PA": "Pará",
-    "PB": "Paraíba",
-    "PE": "Pernambuco",
-    "PI": "Piauí",
-    "PR": "Paraná",
-    "RJ": "Rio de Janeiro",
-    "RN": "Rio Grande do Norte",
-    "RO": "Rondônia",
-    "RR": "Roraima",
-    "RS": "Rio Grande do Sul",
-    "SC": "Santa Catarina",
-    "SE": "Sergipe",
-    "SP": "São Paulo",
-    "TO": "Tocantins",
-}
+STATE_NAMES: dict[str, str] = {state.code: state.name for state in BRAZIL}  # "SP" -> "São Paulo"
 
 
 def _decode_arcs(topology: dict[str, Any]) -> list[list[tuple[float, float]]]:
