@@ -1,11 +1,11 @@
-"""olist_realtime: the micro-batch that keeps realtime.silver_sim and realtime.gold_sim fresh.
+"""olist_realtime: the micro-batch that keeps realtime.fct_items_sold and realtime.gold_sim fresh.
 
 Scheduled on the bronze-sim/ Asset: locally the delivery DAG (olist_sim_delivery) emits it after each
 Parquet file; on AWS an AssetWatcher on the SQS queue of S3 "Object Created" events emits it.
 max_active_runs=1: files landing during a run coalesce into the next run (replaces the original design's
-CheckIfAnotherRunIsActive + wait). dbt `tag:realtime` (silver_sim, gold_sim and their tests) runs as one
-`dbt build` through Cosmos; the publish step then swaps the realtime schema into the serving snapshot the
-dashboard reads.
+CheckIfAnotherRunIsActive + wait). dbt `tag:realtime` (the staging view stg_sim__order_items,
+fct_items_sold, gold_sim and their tests) runs as one `dbt build` through Cosmos; the publish step then swaps
+the realtime schema into the serving snapshot the dashboard reads.
 """
 
 from __future__ import annotations

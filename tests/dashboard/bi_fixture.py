@@ -104,6 +104,6 @@ def _realtime_tables(con: duckdb.DuckDBPyConnection, rows) -> None:
     if rows:
         con.executemany("insert into realtime.gold_sim values (?, ?, ?, ?)", rows)
     con.execute(
-        "create table realtime.silver_sim(event_id varchar, order_id varchar, order_item_id integer, "
+        "create table realtime.fct_items_sold(event_id varchar, order_id varchar, order_item_id integer, "
         "product_id varchar, category varchar, price decimal(12,2), customer_state varchar, purchased_at timestamp)"
     )

@@ -186,7 +186,19 @@ def test_redshift_target_parses_and_compiles_the_dispatched_sql(tmp_path: Path) 
     delivery = (out / "intermediate" / "int_orders_timed_for_delivery.sql").read_text()
     assert "datediff(day," in delivery and "date_diff(" not in delivery
     assert "generate_series" not in (out / "marts" / "dim_dates.sql").read_text()
-    assert "strip_accents" not in (out / "staging" / "stg_olist__geolocation.sql").read_text()
+    assert "strip_accents" not in (out / "staging" / "olist" / "stg_olist__geolocation.sql").read_text()
+
+    # The simulator's orders: Spectrum's nested navigation and produced_at's day, no DuckDB unnest or dt folder.
+    realtime = invoke_dbt(
+        ["compile", "--select", "stg_sim__order_items", "--no-populate-cache", "--no-introspect", *dbt_paths(tmp_path)],
+        DBT_PROJECT_DIR,
+        env,
+    )
+    assert realtime.success, realtime.exception
+    sim_items = (out / "staging" / "sim" / "stg_sim__order_items.sql").read_text()
+    assert '"bronze_sim_ext"."sim_orders" as o, o.items as i' in sim_items
+    assert "unnest(" not in sim_items and "o.dt" not in sim_items and "cast(o.produced_at as date)" in sim_items
+    assert manifest.nodes["model.olist.stg_sim__order_items"].config.get("bind") is False
 
 
 def test_local_target_has_no_grants(tmp_path: Path) -> None:

@@ -16,7 +16,7 @@ GOLD = "select order_date, customer_state, total_orders, daily_revenue from real
 
 def test_empty_lake_builds_empty_tables(sim_home, build_realtime, query):
     build_realtime()
-    assert query("select count(*) from realtime.silver_sim") == [(0,)]
+    assert query("select count(*) from realtime.fct_items_sold") == [(0,)]
     assert query("select count(*) from realtime.gold_sim") == [(0,)]
 
 
@@ -30,7 +30,7 @@ def test_redelivery_changes_nothing_and_late_events_update_their_day(sim_home, b
         files = delivery.drain()
     build_realtime()
     gold_before = query(GOLD)
-    silver_count = query("select count(*) from realtime.silver_sim")
+    silver_count = query("select count(*) from realtime.fct_items_sold")
     assert len({row[0] for row in gold_before}) >= 2
 
     # The same file delivered again: once under another name (as Firehose may), once rewritten in place.
@@ -40,7 +40,7 @@ def test_redelivery_changes_nothing_and_late_events_update_their_day(sim_home, b
     files[0].path.touch()
     build_realtime()
     assert query(GOLD) == gold_before
-    assert query("select count(*) from realtime.silver_sim") == silver_count
+    assert query("select count(*) from realtime.fct_items_sold") == silver_count
 
     # A late event: bought on the first simulated day, delivered now. Only that day changes, by its amount.
     first_day = gold_before[0][0]

@@ -9,6 +9,7 @@ from __future__ import annotations
 from abc import ABC, abstractmethod
 from typing import TYPE_CHECKING, Any
 
+from olist_dw.contract import BRAZIL_STATES
 from olist_dw.settings import Settings
 
 if TYPE_CHECKING:
@@ -67,6 +68,8 @@ class Target(ABC):
             "OLIST_TARGET": self.name,
             "OLIST_WAREHOUSE_PATH": str(self.settings.warehouse_path),
             "OLIST_LAKE_DIR": str(self.settings.lake_dir),
+            # The state codes the brazil_state dbt test accepts, from the source contract (the one list).
+            "OLIST_BRAZIL_STATES": ",".join(BRAZIL_STATES),
             "DO_NOT_TRACK": "1",
         }
 

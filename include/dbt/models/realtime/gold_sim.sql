@@ -1,8 +1,9 @@
 {#- Orders and revenue of the simulated shop per purchase day and customer state.
 
     Incremental over the days touched by new data: a run recomputes every (day, state) of the purchase days
-    that silver_sim rows loaded since the previous run belong to (late events update their day), and replaces
-    those rows (delete+insert on the key). `_silver_loaded_at` is the watermark that makes this work. -#}
+    that fct_items_sold rows loaded since the previous run belong to (late events update their day), and
+    replaces those rows (delete+insert on the key). `_silver_loaded_at` (the name the published column has
+    always had: Power BI reports read it) is the watermark that makes this work. -#}
 {{ config(
     materialized='incremental',
     incremental_strategy='delete+insert',
@@ -14,7 +15,7 @@ with
 {% if is_incremental() %}
 touched_days as (
     select distinct purchase_date
-    from {{ ref('silver_sim') }}
+    from {{ ref('fct_items_sold') }}
     where _loaded_at > (
         select coalesce(max(_silver_loaded_at), cast('1900-01-01' as timestamp)) from {{ this }}
     )
@@ -22,7 +23,7 @@ touched_days as (
 {% endif %}
 
 items as (
-    select * from {{ ref('silver_sim') }}
+    select * from {{ ref('fct_items_sold') }}
     {%- if is_incremental() %}
     where purchase_date in (select purchase_date from touched_days)
     {%- endif %}
