@@ -22,6 +22,8 @@ from olist_dw.errors import UserFacingError
 class WarehouseLockedError(UserFacingError):
     """Another process holds the DuckDB file for writing."""
 
+    retryable = True  # the other process lets go: the task keeps its retries
+
 
 def _is_lock_error(err: Exception) -> bool:
     return "lock" in str(err).lower()

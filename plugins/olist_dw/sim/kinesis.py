@@ -14,6 +14,8 @@ MAX_BYTES_PER_CALL = 5 * 1024 * 1024
 class KinesisPutError(UserFacingError):
     """Some records were still refused after every retry."""
 
+    retryable = True  # Kinesis throttling clears: the task keeps its retries
+
 
 def _chunks(records: Sequence[tuple[str, bytes]]):
     chunk: list[tuple[str, bytes]] = []
