@@ -3,7 +3,8 @@ invokes the order-generator Lambda instead, with the same core).
 
 Each tick advances simulated time by OLIST_SIM_TICK_SECONDS x the speed factor of the clock record and sells
 3-20 orders (OLIST_SIM_ORDERS_MIN/MAX) from the finite inventory onto the embedded stream. The first run seeds
-inventory and clock from the products file. Trigger with conf {"ticks": N} to fast-forward N ticks at once.
+inventory and clock from the products file (on a fresh OLIST_HOME, without OLIST_SOURCE_DIR, the dataset is
+generated first at OLIST_SCALE). Trigger with conf {"ticks": N} to fast-forward N ticks at once.
 """
 
 from __future__ import annotations
@@ -22,8 +23,11 @@ settings = get_settings()
 @task
 def tick(params=None) -> dict[str, int]:
     from olist_dw.sim.runs import run_ticks
+    from olist_dw.source_data import ensure_source_data
 
     target = get_target(get_settings())
+    if target.seeds_simulation_on_first_tick:  # the first tick seeds from the products file: have one
+        ensure_source_data(target.settings)
     return run_ticks(
         target.state_store(),
         target.stream(),

@@ -22,11 +22,12 @@ def _target():
 
 @task(task_id="land")
 def land() -> list[str]:
-    """Copy the nine source files into the lake's bronze/<table>/."""
+    """Copy the nine source files into the lake's bronze/<table>/ (generated first on a fresh OLIST_HOME)."""
     from olist_dw.batch.land import land_all
+    from olist_dw.source_data import ensure_source_data
 
     target = _target()
-    return land_all(target.lake(), target.settings.effective_source_dir)
+    return land_all(target.lake(), ensure_source_data(target.settings))
 
 
 @task(task_id="validate")
@@ -76,5 +77,6 @@ def publish_duckdb_snapshot() -> dict[str, int]:
 def list_source_files() -> list[dict[str, str]]:
     """The source files to upload, as keyword arguments of the mapped upload task."""
     from olist_dw.batch.land import files_to_land
+    from olist_dw.source_data import ensure_source_data
 
-    return files_to_land(_target().settings.effective_source_dir)
+    return files_to_land(ensure_source_data(_target().settings))

@@ -23,9 +23,13 @@ GOLD_SUMMARY_SQL = {
 def run_batch_dag(settings: Settings, log_path: Path | None = None) -> Path:
     """Run olist_batch once through Airflow; raise a UserFacingError with the failing reason."""
     from olist_dw.airflow_local import ensure_airflow_db, run_dag
+    from olist_dw.batch.land import find_source_files
     from olist_dw.dbt_runner import MANIFEST_PATH, build_manifest
+    from olist_dw.source_data import ensure_source_data
     from olist_dw.targets import get_target
 
+    # A missing source file is named now, not after Airflow's start-up and the DAG run's land task.
+    find_source_files(ensure_source_data(settings))
     if not MANIFEST_PATH.exists():
         build_manifest(get_target(settings))
     ensure_airflow_db(settings)
