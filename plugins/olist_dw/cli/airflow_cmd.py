@@ -10,6 +10,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "airflow",
         help="run the Airflow CLI on the local environment (e.g. `olist-dw airflow standalone`)",
         add_help=False,
+        # No option prefix: every argument, `--help` first included, goes to Airflow (argparse's REMAINDER
+        # leaves an argument that looks like an option unmatched when it comes first).
+        prefix_chars="\0",
     )
     parser.add_argument("airflow_args", nargs=argparse.REMAINDER)
     parser.set_defaults(func=run)
