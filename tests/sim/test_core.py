@@ -3,8 +3,12 @@
 from __future__ import annotations
 
 import json
+import os
+import subprocess
+import sys
 from collections import Counter
 from datetime import datetime, timedelta
+from pathlib import Path
 
 import jsonschema
 import pytest
@@ -12,12 +16,22 @@ import pytest
 from olist_dw.settings import get_settings
 from olist_dw.sim import reset, tick
 from olist_dw.sim.core import SIM_START, InventoryItem, new_config, place_order
+from olist_dw.sim.inventory import build_inventory
 from olist_dw.sim.local_log import LocalLog
 from olist_dw.sim.sqlite_store import SQLiteStateStore
 from olist_dw.targets import get_target
 
+OLIST_DW = Path(sys.executable).with_name("olist-dw")
 
-def test_ticks_advance_the_clock_and_survive_a_restart(sim_home, monkeypatch):
+
+def olist_dw(*args: str) -> str:
+    """Run the installed `olist-dw` in a process of its own (same OLIST_HOME and settings); returns its output."""
+    result = subprocess.run([str(OLIST_DW), *args], capture_output=True, text=True, timeout=120, env=dict(os.environ))
+    assert result.returncode == 0, f"olist-dw {' '.join(args)}: {result.stderr}"
+    return result.stdout
+
+
+def test_ticks_advance_the_clock_and_a_new_store_object_reads_it(sim_home, monkeypatch):
     monkeypatch.setenv("OLIST_SIM_TICK_SECONDS", "30")
     settings = get_settings()
     store = get_target(settings).state_store()
@@ -27,7 +41,7 @@ def test_ticks_advance_the_clock_and_survive_a_restart(sim_home, monkeypatch):
         result = tick(store, stream, settings)
         assert settings.sim_orders_min <= result.accepted + result.rejected <= settings.sim_orders_max
     store.close()
-    # A new process (new store object) resumes exactly where the clock stopped: 3 ticks x 30 s x 4.
+    # A new store object (its own connection) reads the clock where it stopped: 3 ticks x 30 s x 4.
     reopened = get_target(get_settings()).state_store()
     config = reopened.load_config()
     assert config.simulated_time == SIM_START + timedelta(seconds=3 * 30 * 4)
@@ -98,7 +112,7 @@ def test_popular_products_sell_out_and_orders_get_rejected(sim_home, monkeypatch
     assert sum(i.stock_level for i in inventory) - sum(levels.values()) == sold
 
 
-def test_a_lost_clock_claim_sells_nothing(sim_home):
+def test_a_second_claim_of_the_same_window_is_refused(sim_home):
     settings = get_settings()
     store = get_target(settings).state_store()
     reset(store, settings)
@@ -106,6 +120,82 @@ def test_a_lost_clock_claim_sells_nothing(sim_home):
     assert store.claim_window(config.simulated_time, config.simulated_time + timedelta(hours=1))
     # A second tick that read the old clock loses the claim.
     assert not store.claim_window(config.simulated_time, config.simulated_time + timedelta(hours=1))
+
+
+class RacedAfterClockRead:
+    """The state store of a tick that reads the clock, then loses the race: right after the read, another
+    process (`olist-dw simulate --ticks 1`) ticks the same window."""
+
+    def __init__(self, store):
+        self._store = store
+        self.raced_output = None
+
+    def __getattr__(self, name):
+        return getattr(self._store, name)
+
+    def load_config(self):
+        config = self._store.load_config()
+        if self.raced_output is None:
+            self.raced_output = olist_dw("simulate", "--ticks", "1", "--quiet")
+        return config
+
+
+def test_a_tick_that_another_process_claimed_first_sells_and_sends_nothing(sim_home, monkeypatch):
+    monkeypatch.setenv("OLIST_SIM_TICK_SECONDS", "30")
+    monkeypatch.setenv("OLIST_SIM_ORDERS_MIN", "10")
+    settings = get_settings()
+    target = get_target(settings)
+    store, stream = target.state_store(), target.stream()
+    reset(store, settings, speed_factor=2)
+    raced = RacedAfterClockRead(store)
+
+    result = tick(raced, stream, settings)
+
+    assert raced.raced_output.startswith("1 ticks: ")
+    assert not result.claimed
+    assert (result.accepted, result.rejected, result.items_sold, result.event_ids) == (0, 0, 0, [])
+    assert (result.window_start, result.window_end) == (SIM_START, SIM_START + timedelta(seconds=60))
+    # Only the winner's tick happened: one window on the clock, its orders alone in the log and the stock.
+    assert store.load_config().simulated_time == SIM_START + timedelta(seconds=60)
+    events = [json.loads(r.data) for r in stream.read(0, 10_000)]
+    assert len(events) >= 1
+    assert all(SIM_START <= datetime.fromisoformat(e["purchased_at"]) < result.window_end for e in events)
+    initial = build_inventory(settings.effective_source_dir, settings.seed, settings.sim_stock_max)
+    sold = Counter(item["product_id"] for e in events for item in e["items"])
+    assert store.stock_levels() == {i.product_id: i.stock_level - sold[i.product_id] for i in initial}
+
+
+def test_a_new_process_continues_the_clock_and_the_inventory_of_the_last(sim_home, monkeypatch):
+    monkeypatch.setenv("OLIST_SIM_TICK_SECONDS", "30")
+    settings = get_settings()
+    window = timedelta(seconds=30 * 4)
+    stream = get_target(settings).stream()
+
+    first = olist_dw("simulate", "--reset", "--speed", "4", "--ticks", "3", "--quiet")
+    after_first = [json.loads(r.data) for r in stream.read(0, 10_000)]
+    second = olist_dw("simulate", "--ticks", "2", "--quiet")  # no --reset, no --speed: all from the store
+    after_second = [json.loads(r.data) for r in stream.read(0, 10_000)]
+
+    assert first.splitlines()[0].startswith("simulation reset: 400 products")
+    assert f"clock at {SIM_START + 3 * window}" in first
+    assert f"clock at {SIM_START + 5 * window}" in second
+    config = get_target(get_settings()).state_store().load_config()
+    assert config.simulated_time == SIM_START + 5 * window
+    assert config.speed_factor == 4
+    # The second process drew the next two windows, not the first ones again.
+    new_events = after_second[len(after_first) :]
+    assert new_events and after_first
+    assert all(SIM_START <= datetime.fromisoformat(e["purchased_at"]) < SIM_START + 3 * window for e in after_first)
+    assert all(
+        SIM_START + 3 * window <= datetime.fromisoformat(e["purchased_at"]) < SIM_START + 5 * window for e in new_events
+    )
+    assert f"{len(new_events):,} orders accepted" in second
+    assert len({e["event_id"] for e in after_second}) == len(after_second)
+    # The inventory carried over: the stock consumed is what both processes sold (a reseed would forget the first).
+    initial = build_inventory(settings.effective_source_dir, settings.seed, settings.sim_stock_max)
+    levels = get_target(get_settings()).state_store().stock_levels()
+    sold = Counter(item["product_id"] for e in after_second for item in e["items"])
+    assert {i.product_id: i.stock_level - sold[i.product_id] for i in initial} == levels
 
 
 def test_missing_products_file_names_it(olist_home, tmp_path, monkeypatch):
