@@ -7,14 +7,14 @@ STAMP := $(VENV)/.installed
 export DO_NOT_TRACK := 1
 export AIRFLOW__COSMOS__ENABLE_TELEMETRY := False
 
-.PHONY: demo test venv lint typecheck pytest manifest airflow dashboard browser lock clean bench-generate bench-batch lint-infra
+.PHONY: demo test venv lint typecheck pytest manifest airflow dashboard browser postgres lock clean bench-generate bench-batch lint-infra
 
 ## demo: set up the environment if missing, then run the whole pipeline locally (embedded default)
-demo: venv manifest
+demo: venv manifest postgres
 	$(BIN)/olist-dw demo
 
 ## test: set up the environment if missing, then lint and run the whole test suite
-test: venv manifest browser lint typecheck lint-infra pytest
+test: venv manifest browser postgres lint typecheck lint-infra pytest
 
 venv: $(STAMP)
 
@@ -73,7 +73,7 @@ manifest: venv
 	$(BIN)/olist-dw dbt-manifest
 
 ## airflow: start the Airflow UI and scheduler locally (http://localhost:8080) with the project's DAGs
-airflow: venv manifest
+airflow: venv manifest postgres
 	$(BIN)/olist-dw airflow standalone
 
 ## dashboard: serve the read-only BI dashboard on http://localhost:8501
@@ -86,6 +86,14 @@ browser:
 	  if [ "$$(id -u)" = 0 ]; then sudo=; else sudo="sudo -n"; fi; \
 	  $$sudo apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$sudo apt-get install -y -qq chromium >/dev/null; \
 	} || echo "warning: could not install chromium (needs root or sudo, and apt): browser tests will be skipped"
+
+## postgres: install Debian's PostgreSQL server for the local Airflow's metadata DB (once; nothing to do when
+## present). The project runs its own server under OLIST_HOME/postgres (`olist-dw metadb start|stop|status`).
+postgres:
+	@command -v initdb >/dev/null || ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || { \
+	  if [ "$$(id -u)" = 0 ]; then sudo=; else sudo="sudo -n"; fi; \
+	  $$sudo apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$sudo apt-get install -y -qq postgresql >/dev/null; \
+	} || echo "warning: could not install postgresql (needs root or sudo, and apt): install PostgreSQL, or set OLIST_AIRFLOW_DB=sqlite"
 
 ## lock: re-resolve constraints.txt after editing requirements*.txt
 lock: $(BIN)/uv
@@ -104,4 +112,5 @@ bench-batch: venv manifest
 	$(BIN)/python bench/batch.py --scale 1
 
 clean:
+	-test ! -x $(BIN)/olist-dw || OLIST_HOME=.olist $(BIN)/olist-dw metadb stop
 	rm -rf .olist include/dbt/target include/dbt/logs

@@ -15,6 +15,9 @@ REAL_DATA_DIR = Path(__file__).resolve().parents[2] / "shared" / "data" / "olist
 
 os.environ.setdefault("DO_NOT_TRACK", "1")
 os.environ.setdefault("AIRFLOW__COSMOS__ENABLE_TELEMETRY", "False")
+# `airflow dags test` is one process: SQLite will do, and no test leaves a PostgreSQL server behind. The live
+# tests (tests/live) start and stop their own PostgreSQL server.
+os.environ["OLIST_AIRFLOW_DB"] = "sqlite"
 
 
 def running_in_ci() -> bool:

@@ -12,6 +12,7 @@ import sys
 import time
 from pathlib import Path
 
+from olist_dw import metadata_db
 from olist_dw.errors import UserFacingError
 from olist_dw.settings import PROJECT_ROOT, Settings
 from olist_dw.targets.local import WAREHOUSE_POOL
@@ -30,7 +31,7 @@ def airflow_env(settings: Settings) -> dict[str, str]:
             "AIRFLOW__CORE__LOAD_EXAMPLES": "False",
             "AIRFLOW__CORE__EXECUTOR": "LocalExecutor",
             "AIRFLOW__CORE__DAGS_ARE_PAUSED_AT_CREATION": "False",
-            "AIRFLOW__DATABASE__SQL_ALCHEMY_CONN": f"sqlite:///{home / 'airflow.db'}",
+            "AIRFLOW__DATABASE__SQL_ALCHEMY_CONN": metadata_db.ensure_running(settings),
             "AIRFLOW__USAGE_DATA_COLLECTION__ENABLED": "False",
             "AIRFLOW__COSMOS__ENABLE_TELEMETRY": "False",
             "DO_NOT_TRACK": "1",

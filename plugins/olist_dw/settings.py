@@ -54,6 +54,12 @@ class Settings(BaseSettings):
         5.0, ge=1, description="How often the dashboard's live panel re-reads realtime.gold_sim."
     )
 
+    # --- local Airflow ----------------------------------------------------------------------
+    airflow_db: str = Field(
+        "postgres", description="Local Airflow's metadata DB: postgres (own server), sqlite or a SQLAlchemy URL."
+    )
+    airflow_db_port: int = Field(0, ge=0, le=65535, description="Port of that server on 127.0.0.1 (0: a free one).")
+
     # --- AWS names (used when target=aws) ----------------------------------------------------
     aws_region: str = Field("us-east-1", description="AWS region of every resource.")
     aws_conn_id: str = Field("aws_default", description="Airflow connection for AWS calls.")

@@ -15,6 +15,7 @@ COMMAND_MODULES = (
     "olist_dw.cli.generate",
     "olist_dw.cli.settings_cmd",
     "olist_dw.cli.airflow_cmd",
+    "olist_dw.cli.metadb_cmd",
     "olist_dw.cli.dbt_cmd",
     "olist_dw.cli.demo",
     "olist_dw.cli.simulate",
