@@ -8,6 +8,7 @@ renames it onto the serving file, which readers open read-only.
 from __future__ import annotations
 
 import os
+import re
 import time
 import uuid
 from collections.abc import Iterable
@@ -88,6 +89,37 @@ def _schemas(con: duckdb.DuckDBPyConnection, catalog: str) -> set[str]:
     return {r[0] for r in rows}
 
 
+def _fsync_folder(folder: Path) -> None:
+    fd = os.open(folder, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def _pid_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True  # someone else's process
+    return True
+
+
+def remove_leftover_snapshots(serving_path: Path) -> list[Path]:
+    """Delete the temporary snapshots (and their WAL) of publishes whose process died before cleaning up
+    (a SIGKILL skips `finally`); a running publish's file is left alone. Returns what was removed."""
+    removed = []
+    pattern = re.compile(rf"^\.{re.escape(serving_path.name)}\.(\d+)\.[0-9a-f]+\.tmp(\.wal)?$")
+    for path in serving_path.parent.glob(f".{serving_path.name}.*.tmp*"):
+        found = pattern.match(path.name)
+        if found and not _pid_alive(int(found.group(1))):
+            path.unlink(missing_ok=True)
+            removed.append(path)
+    return removed
+
+
 def publish(build_path: Path, serving_path: Path, schemas: Iterable[str]) -> dict[str, int]:
     """Publish `schemas` of the build warehouse: readers see all of them at once, or none.
 
@@ -97,7 +129,9 @@ def publish(build_path: Path, serving_path: Path, schemas: Iterable[str]) -> dic
     schemas = sorted(set(schemas))
     release_in_process_dbt_duckdb()  # dbt may have built the file in this very process
     serving_path.parent.mkdir(parents=True, exist_ok=True)
-    tmp_path = serving_path.with_name(f".{serving_path.name}.{uuid.uuid4().hex}.tmp")
+    remove_leftover_snapshots(serving_path)
+    # The writer's pid in the name: a later publish removes what a killed one left, and only that.
+    tmp_path = serving_path.with_name(f".{serving_path.name}.{os.getpid()}.{uuid.uuid4().hex}.tmp")
     counts: dict[str, int] = {}
     try:
         con = duckdb.connect(str(tmp_path))
@@ -125,6 +159,7 @@ def publish(build_path: Path, serving_path: Path, schemas: Iterable[str]) -> dic
         with open(tmp_path, "rb") as fh:
             os.fsync(fh.fileno())
         os.replace(tmp_path, serving_path)  # atomic: readers see the old or the new snapshot, never a mix
+        _fsync_folder(serving_path.parent)  # the rename itself survives a power cut
     finally:
         for leftover in (tmp_path, tmp_path.with_name(tmp_path.name + ".wal")):
             leftover.unlink(missing_ok=True)
