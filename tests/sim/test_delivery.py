@@ -2,19 +2,21 @@
 
 from __future__ import annotations
 
+import itertools
 import json
-import os
 import random
 import signal
 import subprocess
 import sys
 import threading
 import time
+from pathlib import Path
 
 import pyarrow.parquet as pq
 
 from olist_dw.settings import get_settings
 from olist_dw.sim import log_path, reset, tick
+from olist_dw.sim.delivery import FILE_PATTERN
 from olist_dw.sim.local_log import LocalLog
 from olist_dw.targets import get_target
 
@@ -74,54 +76,93 @@ def test_a_file_written_before_a_lost_checkpoint_is_adopted_not_rewritten(sim_ho
     assert not list(written.path.parent.glob(".*.tmp"))
 
 
-def test_sigkill_during_delivery_loses_and_duplicates_nothing(sim_home, monkeypatch, build_realtime, query):
-    """Kill the delivery process (SIGKILL) at random points 24 times while orders flow; restart it each time.
-    Afterwards every accepted order is in silver_sim exactly once, with all its items."""
+def _orders_files(settings) -> list[tuple[int, int, Path]]:
+    """(first, last, path) of every orders file in bronze-sim/, by first sequence, from the file names."""
+    files = []
+    for path in (settings.lake_dir / "bronze-sim").rglob("orders-*.parquet"):
+        named = FILE_PATTERN.search(path.name)
+        assert named is not None, path
+        files.append((int(named.group(1)), int(named.group(2)), path))
+    return sorted(files)
+
+
+def _assert_ranges_tile(files: list[tuple[int, int, Path]], first: int, last: int) -> None:
+    """The files' sequence ranges cover first..last exactly: each starts right after the previous one ends."""
+    assert files, "no orders file"
+    assert files[0][0] == first and files[-1][1] == last, [(a, b) for a, b, _ in files]
+    for (_, previous_last, previous), (next_first, _, following) in itertools.pairwise(files):
+        assert next_first == previous_last + 1, f"{previous.name} then {following.name}: overlap or gap"
+
+
+def test_sigkill_during_delivery_loses_and_duplicates_nothing(sim_home, tmp_path, monkeypatch):
+    """Kill the delivery process (SIGKILL) at random points 20 times while orders flow; restart it each time.
+    The killed processes deliver (files land, the checkpoint advances) before any final drain; afterwards the
+    orders files' sequence ranges tile the log, no gap and no overlap, and each file holds exactly the events
+    of its range: read from the Parquet files themselves, not from the warehouse (which deduplicates)."""
     monkeypatch.setenv("OLIST_DELIVERY_BUFFER_BYTES", "6000")
     monkeypatch.setenv("OLIST_DELIVERY_BUFFER_SECONDS", "0.2")
     monkeypatch.setenv("OLIST_SIM_STOCK_MAX", "500")
     settings = get_settings()
     _fill(settings, 1)
+    log = LocalLog(log_path(settings))
     stop = threading.Event()
 
     def produce() -> None:
         store, stream = get_target(settings).state_store(), get_target(settings).stream()
         while not stop.is_set():
             tick(store, stream, settings)
-            time.sleep(0.01)
+            time.sleep(0.05)  # a steady flow; the CPU is for the delivery processes
 
     producer = threading.Thread(target=produce)
     producer.start()
     rng = random.Random(2024)
-    env = dict(os.environ)
-    kills = 0
+    checkpoints = []
     try:
-        for _ in range(24):
-            process = subprocess.Popen(
-                [sys.executable, "-m", "olist_dw.cli", "deliver"],
-                env=env,
-                stdout=subprocess.DEVNULL,
-                stderr=subprocess.DEVNULL,
-            )
-            time.sleep(rng.uniform(0.4, 2.0))  # start-up takes ~0.5-1 s: some kills land mid-file
-            process.send_signal(signal.SIGKILL)
-            process.wait()
-            kills += 1
+        for attempt in range(20):
+            stderr_path = tmp_path / f"deliver-{attempt}.stderr"
+            with open(stderr_path, "wb") as stderr:
+                before = log.checkpoint("delivery")
+                process = subprocess.Popen(
+                    [sys.executable, "-m", "olist_dw.cli", "deliver"], stdout=subprocess.DEVNULL, stderr=stderr
+                )
+                if attempt % 2 == 0:
+                    # Any time from launch: start-up takes 1-3 s on a busy machine, so these land in start-up,
+                    # recovery or a file alike.
+                    time.sleep(rng.uniform(0.4, 3.0))
+                else:
+                    # Once this process has moved the checkpoint (it delivers: the final drain is not the one
+                    # doing the work), anywhere in its next file.
+                    deadline = time.monotonic() + 60
+                    while log.checkpoint("delivery") == before and process.poll() is None:
+                        assert time.monotonic() < deadline, f"process {attempt} delivered nothing in 60 s"
+                        time.sleep(0.05)
+                    time.sleep(rng.uniform(0.0, 0.5))
+                process.send_signal(signal.SIGKILL)
+                returncode = process.wait()
+            # -9: it was still delivering when killed (it did not exit or crash on its own)
+            assert returncode == -signal.SIGKILL, (attempt, returncode, stderr_path.read_text())
+            checkpoints.append(log.checkpoint("delivery"))
     finally:
         stop.set()
         producer.join()
-    assert kills >= 20
-    with get_target(settings).delivery() as delivery:  # the final restart drains what is left
+
+    # What the killed processes did, before anything else delivers: the checkpoint only moved forward, and
+    # in every second process's life at least; their files tile 1..(at least) the checkpoint.
+    assert checkpoints == sorted(checkpoints)
+    advanced = [after > before for before, after in itertools.pairwise([0, *checkpoints])]
+    assert all(advanced[1::2]), checkpoints
+    killed_files = _orders_files(settings)
+    _assert_ranges_tile(killed_files, 1, killed_files[-1][1])
+    assert killed_files[-1][1] >= checkpoints[-1]
+
+    with get_target(settings).delivery() as delivery:  # a last, unkilled run delivers the rest
         delivery.drain()
-
-    log = LocalLog(log_path(settings))
-    events = [json.loads(r.data) for r in log.read(0, 10_000_000)]
-    assert log.checkpoint("delivery") == log.last_seq() == len(events)
-    files = list((settings.lake_dir / "bronze-sim").rglob("*.parquet"))
-    assert len(files) > kills
-
-    build_realtime()
-    rows = query("select event_id, order_item_id, count(*) from realtime.silver_sim group by 1, 2")
-    expected = {(e["event_id"], item["order_item_id"]) for e in events for item in e["items"]}
-    assert {(event_id, item) for event_id, item, _ in rows} == expected
-    assert all(copies == 1 for _, _, copies in rows)
+    events_by_seq = {r.seq: json.loads(r.data)["event_id"] for r in log.read(0, 10_000_000)}
+    assert log.checkpoint("delivery") == log.last_seq() == len(events_by_seq)
+    files = _orders_files(settings)
+    _assert_ranges_tile(files, 1, log.last_seq())
+    assert files[: len(killed_files)] == killed_files  # nothing the killed processes wrote was rewritten
+    for first, last, path in files:
+        delivered = pq.read_table(path, columns=["event_id"]).column("event_id").to_pylist()
+        assert delivered == [events_by_seq[seq] for seq in range(first, last + 1)], path.name
+    assert not list((settings.lake_dir / "bronze-sim").rglob(".*.tmp"))
