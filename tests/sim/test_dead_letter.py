@@ -91,6 +91,11 @@ def test_bad_events_are_dead_lettered_with_reason_and_sequence_and_delivery_goes
         assert _raw_bytes(row) == bad[bad_seqs[row["sequence_number"]]]
         assert row["detail"] and row["arrived_at"].endswith("+00:00")
     by_reason = {row["reason"]: row for row in rows}
+    by_seq = {row["sequence_number"]: row for row in rows}
+    assert [by_seq[seq]["detail"].split(":")[0] for seq in bad_seqs if bad_seqs[seq].startswith("malformed")] == [
+        "not valid JSON",
+        "not UTF-8",
+    ]
     assert by_reason["unknown_schema_version"]["detail"].startswith("$.schema_version: 2")
     assert "'order_total' is a required property" in by_reason["missing_required_field"]["detail"]
     assert by_reason["schema_violation"]["detail"].startswith("$.items[0].price")

@@ -89,9 +89,11 @@ def _json_path(path) -> str:
 def check_event(data: bytes) -> dict[str, Any]:
     """The Parquet row of one stream record, or Rejected with the reason it cannot be one."""
     try:
-        event = json.loads(data, parse_float=Decimal)
-    except ValueError as err:  # JSONDecodeError, and UnicodeDecodeError for bytes that are not UTF-8
-        raise Rejected(MALFORMED_JSON, f"not UTF-8 JSON: {err}") from None
+        event = json.loads(data.decode("utf-8"), parse_float=Decimal)
+    except UnicodeDecodeError as err:
+        raise Rejected(MALFORMED_JSON, f"not UTF-8: {err}") from None
+    except json.JSONDecodeError as err:
+        raise Rejected(MALFORMED_JSON, f"not valid JSON: {err}") from None
     if not isinstance(event, dict):
         raise Rejected(SCHEMA_VIOLATION, f"$: a JSON object is expected, not {type(event).__name__}")
     known_version = _schema()["properties"]["schema_version"]["const"]
