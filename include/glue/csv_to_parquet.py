@@ -2,6 +2,7 @@
 
 Job arguments: --source_path s3://BUCKET/bronze/  --target_path s3://BUCKET/bronze-parquet/
   --extra-files s3://ARTIFACTS/glue/contract-<sha>/olist_sources.json
+  [--quarantine_path s3://BUCKET/quarantine/]  (default: the quarantine/ beside source_path)
 Reads bronze/<table>/ (the file as landed, .csv or .csv.gz) and replaces bronze-parquet/<table>/.
 
 Glue runs this file without the olist_dw package, so it reads the source contract (schemas, row rules)
@@ -12,6 +13,12 @@ repository's copy is used. tests/batch/test_glue_script.py checks that `transfor
 logic, plain Python, used by Spark in mapPartitions) gives exactly what the local converter gives. The
 olist_batch DAG's validate step has already failed the run on an unusable file and quarantined the bad
 rows; here the same rules drop those rows again, so Glue converts exactly the rows that validate kept.
+Rows validate quarantined for a broken key (the contract's "references": an item whose order, product or
+seller was not kept, ...) are dropped by key value: validate (check_contract) writes every broken value
+to quarantine/broken_keys.json ({table: {column: [keys]}}), and a row holding one is left out. Spark
+cannot number a multi-line CSV's lines, so keys, not lines, say which rows go; a row is dropped by key
+exactly when validate dropped it for that key, because validate collects the values from the rows that
+passed the same row rules.
 """
 
 from __future__ import annotations
@@ -20,12 +27,13 @@ import json
 import os
 import re
 import sys
-from collections.abc import Iterable, Iterator
+from collections.abc import Collection, Iterable, Iterator
 from datetime import datetime
 from decimal import Decimal
 from pathlib import Path
 
 CONTRACT_NAME = "olist_sources.json"
+BROKEN_KEYS_NAME = "broken_keys.json"  # written by olist_dw.batch.validate under quarantine/
 
 
 def contract_path() -> Path:
@@ -113,11 +121,16 @@ def convert_value(kind: str, value: str | None):
     return value
 
 
-def transform_rows(table: str, rows: Iterable[list[str | None]]) -> Iterator[tuple]:
-    """The job's pure transform: drop the rows validate quarantined, type the others."""
+def transform_rows(
+    table: str, rows: Iterable[list[str | None]], broken_keys: dict[str, Collection[str]] | None = None
+) -> Iterator[tuple]:
+    """The job's pure transform: drop the rows validate quarantined (a broken row rule, or a value of
+    `broken_keys`, {column: values}, this table's part of broken_keys.json), type the others."""
+    columns = [name for name, _, _ in SCHEMAS[table][1]]
     kinds = [kind for _, kind, _ in SCHEMAS[table][1]]
+    checks = [(columns.index(column), set(values)) for column, values in (broken_keys or {}).items()]
     for values in rows:
-        if row_reason(table, values) is None:
+        if row_reason(table, values) is None and not any(values[i] in keys for i, keys in checks):
             yield tuple(convert_value(kind, value) for kind, value in zip(kinds, values, strict=True))
 
 
@@ -131,7 +144,20 @@ def parse_args(argv: list[str]) -> dict[str, str]:
         if not args.get(required, "").startswith("s3://"):
             raise ValueError(f"--{required} must be an s3:// prefix, got {args.get(required)!r}")
         args[required] = args[required].rstrip("/") + "/"
+    if "quarantine_path" not in args:  # the lake's layout: bronze/ and quarantine/ side by side
+        args["quarantine_path"] = args["source_path"].rstrip("/").rsplit("/", 1)[0] + "/quarantine"
+    if not args["quarantine_path"].startswith("s3://"):
+        raise ValueError(f"--quarantine_path must be an s3:// prefix, got {args['quarantine_path']!r}")
+    args["quarantine_path"] = args["quarantine_path"].rstrip("/") + "/"
     return args
+
+
+def read_broken_keys(text: str) -> dict[str, dict[str, list[str]]]:
+    """broken_keys.json: {table: {column: [key values validate found broken]}}."""
+    data = json.loads(text)
+    if not isinstance(data, dict) or any(t not in SCHEMAS for t in data):
+        raise ValueError(f"{BROKEN_KEYS_NAME}: expected {{table: {{column: [keys]}}}} of the contract's tables")
+    return data
 
 
 def spark_schema(table: str, all_strings: bool = False):
@@ -151,10 +177,21 @@ def main() -> None:  # pragma: no cover - runs inside AWS Glue
     from awsglue.utils import getResolvedOptions
     from pyspark.context import SparkContext
 
-    options = getResolvedOptions(sys.argv, ["JOB_NAME", "source_path", "target_path"])
-    paths = parse_args(["--source_path", options["source_path"], "--target_path", options["target_path"]])
+    names = ["JOB_NAME", "source_path", "target_path"]
+    optional = ["quarantine_path"] if "--quarantine_path" in sys.argv else []
+    options = getResolvedOptions(sys.argv, names + optional)
+    paths = parse_args([arg for name in names[1:] + optional for arg in (f"--{name}", options[name])])
     glue = GlueContext(SparkContext.getOrCreate())
     spark = glue.spark_session
+    broken_keys_uri = f"{paths['quarantine_path']}{BROKEN_KEYS_NAME}"
+    try:
+        ((_, text),) = spark.sparkContext.wholeTextFiles(broken_keys_uri).collect()
+    except Exception as err:  # noqa: BLE001 - Spark raises Py4J errors; the message says what to do
+        raise RuntimeError(
+            f"{broken_keys_uri} not readable ({err.__class__.__name__}): the olist_batch DAG's check_contract "
+            "writes it before this job runs; run the DAG, not the job alone"
+        ) from err
+    broken_keys = read_broken_keys(text)
     spark.conf.set("spark.sql.session.timeZone", "UTC")  # source times are zone-less: keep them as written
     spark.conf.set("spark.sql.parquet.outputTimestampType", "TIMESTAMP_MICROS")
     job = Job(glue)
@@ -169,7 +206,8 @@ def main() -> None:  # pragma: no cover - runs inside AWS Glue
             .option("encoding", "UTF-8")
             .csv(f"{paths['source_path']}{table}/")
         )
-        rows = raw.rdd.mapPartitions(lambda part, t=table: transform_rows(t, (list(r) for r in part)))
+        dropped = broken_keys.get(table, {})
+        rows = raw.rdd.mapPartitions(lambda part, t=table, d=dropped: transform_rows(t, (list(r) for r in part), d))
         (
             spark.createDataFrame(rows, spark_schema(table))
             .write.mode("overwrite")

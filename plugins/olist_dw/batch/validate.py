@@ -70,7 +70,11 @@ class KeyBreak:
     parent_file: str
     quarantined_in_parent: bool  # the parent row exists but was quarantined (the cascade)
     count: int = 0
-    examples: list[str] = field(default_factory=list)  # the first distinct keys, in file order
+    keys: dict[str, None] = field(default_factory=dict)  # the distinct key values, in file order
+
+    @property
+    def examples(self) -> list[str]:
+        return list(self.keys)[:KEY_EXAMPLES]
 
     @property
     def rule(self) -> str:
@@ -308,6 +312,8 @@ def _real_timestamp(values: pa.ChunkedArray) -> pa.ChunkedArray:
 # --- keys between files -----------------------------------------------------------------------
 
 KEY_EXAMPLES = 5  # distinct keys an error message shows per broken reference
+# Every key value validate found broken, per file and column: the Glue job drops the rows holding them.
+BROKEN_KEYS_KEY = f"{QUARANTINE}/broken_keys.json"
 
 
 @dataclass
@@ -364,8 +370,7 @@ def _check_reference(checked: CheckedFile, ref: Reference, parent: ParentKeys) -
         line = parent.quarantined.get(key)
         found = cascaded if line is not None else missing
         found.count += 1
-        if len(found.examples) < KEY_EXAMPLES and key not in found.examples:
-            found.examples.append(key)
+        found.keys[key] = None
         where = f"quarantined in {parent.file} (line {line})" if line is not None else f"not in {parent.file}"
         reasons.append(f"{ref.column} {key} {where}")
         rules.append(found.rule)
@@ -462,14 +467,14 @@ def enforce_threshold(
 
 def validate_source(
     lake: Lake, source: SourceFile, max_fraction: float, parents: dict[tuple[str, str], ParentKeys] | None = None
-) -> tuple[CheckedFile, FileReport]:
+) -> tuple[CheckedFile, FileReport, list[KeyBreak]]:
     """Check one file's rows, then its keys against the `parents` already validated; quarantine and enforce."""
     key = landed_key(lake, source)
     checked = check_file(source, key.rsplit("/", 1)[-1], lake.read_bytes(key))
     breaks = check_keys(checked, parents or {})
     report = write_quarantine(lake, checked)
     enforce_threshold(report, checked, max_fraction, breaks)
-    return checked, report
+    return checked, report, breaks
 
 
 def validate_all(
@@ -484,14 +489,19 @@ def validate_all(
     run's Parquet untouched (never a mix). On AWS pass write_parquet=False: the Glue job converts there.
 
     Files are checked parents first, so each file's keys are checked against what its parents kept (and its
-    Parquet holds only rows whose keys hold); of a parent only the referenced key values are kept meanwhile."""
+    Parquet holds only rows whose keys hold); of a parent only the referenced key values are kept meanwhile.
+    The broken key values go to quarantine/broken_keys.json ({table: {column: [keys]}}): the Glue job, which
+    converts on AWS, drops the rows holding them, so it keeps exactly the rows kept here."""
     referenced = {(r.parent, r.parent_column) for s in sources for r in s.references}
     parents: dict[tuple[str, str], ParentKeys] = {}
     reports: dict[str, dict] = {}
+    broken_keys: dict[str, dict[str, list[str]]] = {}
     parquet: dict[str, bytes] = {}
     for source in parents_first(sources):
-        checked, report = validate_source(lake, source, max_fraction, parents)
+        checked, report, breaks = validate_source(lake, source, max_fraction, parents)
         reports[source.table] = report.__dict__ | {"rejected_fraction": round(report.rejected_fraction, 6)}
+        for b in breaks:
+            broken_keys.setdefault(source.table, {}).setdefault(b.column, []).extend(b.keys)
         for table, column in referenced:
             if table == source.table:
                 parents[(table, column)] = parent_keys(checked, column)
@@ -500,6 +510,7 @@ def validate_all(
         del checked
     if write_parquet:
         replace_parquet(lake, parquet)
+    lake.write_bytes(BROKEN_KEYS_KEY, json.dumps(broken_keys, indent=1).encode())
     files = [reports[s.table] for s in sources]  # in contract order
     summary = {
         "validated_at": datetime.now(UTC).isoformat(timespec="seconds"),
