@@ -105,13 +105,12 @@ class CheckedFile:
     reasons: pa.Array
     structural_rejects: list[dict] = field(default_factory=list)  # rows that could not even be split
     # What report.json counts per row: the reason, or for a broken key its rule without the key value.
-    rules: pa.Array | None = None
+    rules: pa.Array = field(init=False)
 
     def __post_init__(self) -> None:
         if isinstance(self.reasons, pa.ChunkedArray):
             self.reasons = self.reasons.combine_chunks()
-        if self.rules is None:
-            self.rules = self.reasons
+        self.rules = self.reasons
 
     @property
     def good_rows(self) -> pa.Table:
@@ -442,7 +441,7 @@ def write_quarantine(lake: Lake, checked: CheckedFile) -> FileReport:
 
 
 def enforce_threshold(
-    report: FileReport, checked: CheckedFile, max_fraction: float, breaks: list[KeyBreak] = ()
+    report: FileReport, checked: CheckedFile, max_fraction: float, breaks: list[KeyBreak] | None = None
 ) -> None:
     """Fail the file when its quarantined share is over the threshold; when broken keys are part of it,
     the error names the files referenced, the counts and the first keys."""
