@@ -3,13 +3,12 @@
 from __future__ import annotations
 
 import csv
-import json
 import random
 from pathlib import Path
 
 import pytest
 
-from olist_dw.sim.core import SCHEMA_PATH
+from olist_dw.sim.core import event_schema as load_event_schema
 
 CATEGORIES = ["perfumaria", "artes", "esporte_lazer", "bebes", "utilidades_domesticas", None]
 
@@ -53,7 +52,7 @@ def sim_home(olist_home: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) 
 
 @pytest.fixture(scope="session")
 def event_schema() -> dict:
-    return json.loads(SCHEMA_PATH.read_text())
+    return load_event_schema()
 
 
 def _build_realtime() -> None:

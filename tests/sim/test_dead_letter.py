@@ -151,3 +151,20 @@ def test_the_deliver_command_reports_dead_letters(sim_home):
     assert done.returncode == 0, done.stderr
     assert "1 bad event(s) dead-lettered" in done.stdout
     assert str(Path(settings.lake_dir) / "bronze-sim-errors") in done.stdout
+
+
+def test_a_state_outside_the_contract_is_a_schema_violation(sim_home):
+    """The event schema's state list comes from the source contract: "XX" fits the file's pattern, not the contract."""
+    from olist_dw.sim.dead_letter import SCHEMA_VIOLATION, Rejected, check_event
+
+    settings = get_settings()
+    reset(get_target(settings).state_store(), settings)
+    _tick(settings)
+    good = _a_good_event(LocalLog(log_path(settings)))
+    check_event(json.dumps(good).encode())  # the event as the simulator wrote it passes
+    try:
+        check_event(json.dumps({**good, "customer_state": "XX"}).encode())
+    except Rejected as rejected:
+        assert rejected.reason == SCHEMA_VIOLATION and "customer_state" in rejected.detail
+    else:
+        raise AssertionError("customer_state 'XX' was accepted")

@@ -26,11 +26,19 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Protocol
 
-from olist_dw.contract import BRAZIL, TIMESTAMP_FORMAT, plain
+from olist_dw.contract import BRAZIL, BRAZIL_STATES, TIMESTAMP_FORMAT, plain
 from olist_dw.errors import UserFacingError
 
 SCHEMA_VERSION = 1
 SCHEMA_PATH = Path(__file__).with_name("order_event.schema.json")
+
+
+def event_schema() -> dict:
+    """The order event JSON Schema, with the contract's state codes as customer_state's enum (one list)."""
+    schema = json.loads(SCHEMA_PATH.read_text(encoding="utf-8"))
+    schema["properties"]["customer_state"]["enum"] = list(BRAZIL_STATES)
+    return schema
+
 # The simulated shop opens the day after the last purchase of the Olist dataset.
 SIM_START = datetime(2018, 10, 18, 0, 0, 0)
 # Share of Olist customers per state (SP about 42%), CEP ranges (first five digits) and capital of each state:

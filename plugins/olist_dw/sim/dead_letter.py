@@ -21,7 +21,7 @@ from decimal import Decimal, InvalidOperation
 from functools import cache
 from typing import Any
 
-from olist_dw.sim.core import SCHEMA_PATH
+from olist_dw.sim.core import event_schema
 
 BRONZE_SIM_ERRORS = "bronze-sim-errors"
 
@@ -72,7 +72,7 @@ class Rejected(Exception):  # noqa: N818 (internal signal: carries the reason of
 
 @cache
 def _schema() -> dict[str, Any]:
-    return json.loads(SCHEMA_PATH.read_text())
+    return event_schema()
 
 
 @cache
