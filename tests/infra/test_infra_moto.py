@@ -81,7 +81,8 @@ def test_supported_resources_are_created_as_specified(moto_stacks):
     groups = boto3.client("logs", region_name=REGION).describe_log_groups(logGroupNamePrefix="/olist/test/")
     assert {g["logGroupName"]: g["retentionInDays"] for g in groups["logGroups"]} == {
         "/olist/test/firehose-sim-orders": 365,
-        "/olist/test/glue-jobs": 365,
+        "/olist/test/glue-jobs/error": 365,
+        "/olist/test/glue-jobs/output": 365,
         "/olist/test/order-generator": 365,
         "/olist/test/vpc-flow-logs": 365,
     }

@@ -312,8 +312,38 @@ def test_every_log_group_has_retention_and_every_writer_logs_to_one(main_templat
             text = found["Fn::Sub"] if isinstance(found["Fn::Sub"], str) else found["Fn::Sub"][0]
             for group in groups:
                 assert f"${{{group}.Arn}}" not in text, f"{group}.Arn with a suffix: {text}"
-    job = main_template["Resources"]["CsvToParquetJob"]["Properties"]
-    assert job["DefaultArguments"]["--continuous-log-logGroup"] == {"Ref": "GlueJobLogGroup"}
+
+
+def _sub_text(value: Any) -> str:
+    return value["Fn::Sub"] if isinstance(value, dict) else value
+
+
+def test_glue_5_job_logs_to_the_groups_the_stack_keeps_and_airflow_reads(main_template):
+    """Glue 5.0 writes <prefix>/error and <prefix>/output, prefix from --custom-logGroup-prefix (default
+    /aws-glue/jobs); the 4.0 continuous-logging arguments are ignored by 5.0
+    (https://docs.aws.amazon.com/glue/latest/dg/monitor-continuous-logging.html)."""
+    resources = main_template["Resources"]
+    job = resources["CsvToParquetJob"]["Properties"]
+    assert job["GlueVersion"] == "5.0"
+    arguments = job["DefaultArguments"]
+    assert not [a for a in arguments if a.startswith(("--enable-continuous", "--continuous-log"))], arguments
+    prefix = _sub_text(arguments["--custom-logGroup-prefix"])
+    groups = {
+        _sub_text(r["Properties"]["LogGroupName"]): logical_id
+        for logical_id, r in resources_of(main_template, "AWS::Logs::LogGroup").items()
+    }
+    written = {groups[f"{prefix}/error"], groups[f"{prefix}/output"]}  # KeyError: a group the stack lacks
+    for logical_id in written:
+        assert resources[logical_id]["Properties"]["RetentionInDays"] == {"Ref": "LogRetentionDays"}
+    arns = [{"Fn::GetAtt": [g, "Arn"]} for g in sorted(written)]
+    job_role = resources["GlueJobRole"]["Properties"]["Policies"][0]["PolicyDocument"]["Statement"]
+    job_logs = next(s for s in job_role if s["Sid"] == "JobLogs")
+    assert {"logs:CreateLogStream", "logs:PutLogEvents"} <= set(job_logs["Action"])
+    assert sorted(job_logs["Resource"], key=str) == sorted(arns, key=str)
+    worker = resources["AirflowWorkerPolicy"]["Properties"]["PolicyDocument"]["Statement"]
+    reads = next(s for s in worker if s["Sid"] == "ReadGlueJobLogs")
+    assert "logs:FilterLogEvents" in reads["Action"]  # what GlueJobHook.print_job_logs calls
+    assert sorted(reads["Resource"], key=str) == sorted(arns, key=str)
 
 
 def test_sqs_queue_accepts_only_the_bronze_sim_rule(main_template):

@@ -79,6 +79,42 @@ def main_parameters(
     }
 
 
+ZONE_IDS_PARAMETER = "RedshiftAvailabilityZoneIds"
+ZONE_IDS_DEFAULT_REGION = "us-east-1"  # the region of the template's default zone IDs (and of OLIST_AWS_REGION's)
+
+
+def redshift_zone_ids(overrides: dict[str, str] | None) -> list[str]:
+    """The zone IDs a deploy will use: --param RedshiftAvailabilityZoneIds=..., else the template's default."""
+    value = (overrides or {}).get(ZONE_IDS_PARAMETER)
+    if value is None:
+        value = str(load_template(MAIN_TEMPLATE)["Parameters"][ZONE_IDS_PARAMETER]["Default"])
+    return [zone.strip() for zone in value.split(",") if zone.strip()]
+
+
+def check_redshift_zone_ids(ec2, region: str, zone_ids: list[str]) -> None:
+    """Three different, available Availability Zone IDs of the region, or a UserFacingError naming the parameter,
+    the wrong IDs and the region's own (Redshift Serverless needs subnets in three AZs)."""
+    shown = ",".join(zone_ids)
+    if len(zone_ids) != 3 or len(set(zone_ids)) != 3:
+        raise UserFacingError(
+            f"{ZONE_IDS_PARAMETER}={shown}: name three different Availability Zone IDs "
+            "(Redshift Serverless needs subnets in three AZs)"
+        )
+    zones = ec2.describe_availability_zones()["AvailabilityZones"]
+    available = sorted(
+        z["ZoneId"]
+        for z in zones
+        if z.get("State", "available") == "available" and z.get("ZoneType", "availability-zone") == "availability-zone"
+    )
+    unknown = [zone for zone in zone_ids if zone not in available]
+    if unknown:
+        raise UserFacingError(
+            f"{ZONE_IDS_PARAMETER}={shown}: {', '.join(unknown)} is not an available Availability Zone ID of "
+            f"{region} (its zone IDs: {', '.join(available) or 'none'}); pass three that Redshift Serverless "
+            f"supports: olist-dw infra deploy --param {ZONE_IDS_PARAMETER}=ID1,ID2,ID3"
+        )
+
+
 def content_key(prefix: str, path: Path, suffix: str) -> str:
     digest = hashlib.sha256(path.read_bytes()).hexdigest()[:16]
     return f"{prefix}-{digest}{suffix}"
@@ -210,6 +246,11 @@ def deploy(
     s3 = session.client("s3", region_name=env.region)
     account = session.client("sts", region_name=env.region).get_caller_identity()["Account"]
     echo(f"account {account}, region {env.region}, environment {env.name}")
+    if ZONE_IDS_PARAMETER in (overrides or {}) or stack_status(cfn, env.main_stack) in (None, "REVIEW_IN_PROGRESS"):
+        # Before anything is created; an update without the parameter keeps the stack's checked zones.
+        zone_ids = redshift_zone_ids(overrides)
+        check_redshift_zone_ids(session.client("ec2", region_name=env.region), env.region, zone_ids)
+        echo(f"Redshift subnets in zones {', '.join(zone_ids)}")
 
     apply_change_set(
         cfn,

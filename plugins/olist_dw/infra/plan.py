@@ -4,7 +4,14 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from olist_dw.infra.deploy import GLUE_CONTRACT, GLUE_SCRIPT, Environment, main_parameters
+from olist_dw.infra.deploy import (
+    GLUE_CONTRACT,
+    GLUE_SCRIPT,
+    ZONE_IDS_DEFAULT_REGION,
+    ZONE_IDS_PARAMETER,
+    Environment,
+    main_parameters,
+)
 from olist_dw.infra.lambda_package import HANDLER_DIR
 from olist_dw.infra.templates import BOOTSTRAP_TEMPLATE, MAIN_TEMPLATE, load_template, summarise
 
@@ -35,6 +42,12 @@ def plan_lines(env: Environment) -> list[str]:
             for key, value in resource.properties.items():
                 lines.append(f"      {key} = {_clip(value)}")
         lines.append("")
+    if env.region != ZONE_IDS_DEFAULT_REGION:
+        lines += [
+            f"note: the default {ZONE_IDS_PARAMETER} are zones of {ZONE_IDS_DEFAULT_REGION}; in {env.region} deploy"
+            f" with --param {ZONE_IDS_PARAMETER}=ID1,ID2,ID3 (three zone IDs where Redshift Serverless runs)",
+            "",
+        ]
     lines += [
         "artifacts uploaded by deploy (content-addressed keys):",
         f"  {GLUE_SCRIPT.relative_to(GLUE_SCRIPT.parents[2])} -> s3://{artifacts}/glue/",

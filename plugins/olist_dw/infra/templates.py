@@ -86,6 +86,7 @@ KEY_PROPERTIES: dict[str, tuple[str, ...]] = {
     "AWS::SecretsManager::Secret": ("Name",),
     "AWS::Logs::LogGroup": ("LogGroupName", "RetentionInDays"),
     "AWS::EC2::VPC": ("CidrBlock",),
+    "AWS::EC2::Subnet": ("AvailabilityZoneId",),
     "AWS::EC2::SecurityGroup": ("GroupDescription",),
     "AWS::IAM::Role": ("Description",),
     "AWS::IAM::ManagedPolicy": ("Description",),
@@ -123,6 +124,13 @@ def _resolve(value: Any, names: dict[str, str]) -> Any:
             return f"<{'.'.join(arg)}>"
         if fn == "Fn::If":
             return f"if {arg[0]}: {_resolve(arg[1], names)} else {_resolve(arg[2], names)}"
+        if fn == "Fn::Select":
+            values = _resolve(arg[1], names)
+            if isinstance(values, str):  # a CommaDelimitedList parameter's value
+                values = values.split(",")
+            if isinstance(values, list) and int(arg[0]) < len(values):
+                return values[int(arg[0])]
+            return {fn: [arg[0], values]}
     if isinstance(value, dict):
         return {k: _resolve(v, names) for k, v in value.items()}
     if isinstance(value, list):
