@@ -15,6 +15,7 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 import multiprocessing
 import os
 import signal
@@ -123,17 +124,28 @@ def _free_port() -> int:
 
 
 def _stop_group(process: subprocess.Popen) -> None:
-    """Stop the process group we started (SIGTERM, then SIGKILL after a minute)."""
-    for sig, wait in ((signal.SIGTERM, 60), (signal.SIGKILL, 10)):
-        try:
-            os.killpg(process.pid, sig)
-        except ProcessLookupError:
-            return
-        try:
-            process.wait(timeout=wait)
-            time.sleep(1)  # let the children of the group exit too
-        except subprocess.TimeoutExpired:
-            continue
+    """Stop the session we started (SIGTERM to its group, then SIGKILL to every process left in the session).
+
+    Airflow's task supervisor gives each task runner a process group of its own, which `killpg` misses and
+    which outlives the scheduler, re-parented to init; the session holds them all."""
+    sys.path.insert(0, str(ROOT))
+    from tests.live.harness import processes_in_sessions
+
+    with contextlib.suppress(ProcessLookupError, subprocess.TimeoutExpired):
+        os.killpg(process.pid, signal.SIGTERM)
+        process.wait(timeout=60)
+    for _ in range(3):
+        left = processes_in_sessions({process.pid})
+        if not left:
+            break
+        for pid in left:
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(pid, signal.SIGKILL)
+        time.sleep(0.5)
+    process.wait(timeout=10)
+    left = processes_in_sessions({process.pid})
+    if left:
+        print(f"  warning: processes still running after the stop: {left}")
 
 
 def _gold_orders(serving: Path) -> int:
@@ -167,7 +179,8 @@ def freshness(home: Path, minutes: float, tick_every: float) -> None:
     env.update(
         {
             "AIRFLOW__API__PORT": str(port),
-            "AIRFLOW__CORE__EXECUTION_API_SERVER_URL": f"http://localhost:{port}/execution/",
+            "AIRFLOW__API__HOST": "127.0.0.1",
+            "AIRFLOW__CORE__EXECUTION_API_SERVER_URL": f"http://127.0.0.1:{port}/execution/",
             "AIRFLOW__SCHEDULER__SCHEDULER_IDLE_SLEEP_TIME": "0.5",
             # free ports: other Airflow instances may run on this machine
             "AIRFLOW__LOGGING__WORKER_LOG_SERVER_PORT": str(_free_port()),
@@ -214,6 +227,9 @@ def freshness(home: Path, minutes: float, tick_every: float) -> None:
     finally:
         _stop_group(airflow)
         log_file.close()
+        from olist_dw import metadata_db
+
+        metadata_db.stop(settings)  # the metadata DB's server that airflow_env started
     quantiles = statistics.quantiles(samples, n=20)
     print(f"  ticks measured           {len(samples)} (one every {tick_every:g} s for {minutes:g} min)")
     print(
@@ -241,6 +257,7 @@ def main() -> None:
     print(f"cores: {os.cpu_count()} (shared with other work: figures are pessimistic)")
     print(f"products from {os.environ['OLIST_SOURCE_DIR']}")
     with tempfile.TemporaryDirectory(prefix="olist-bench-rt-") as tmp:
+        os.chmod(tmp, 0o755)  # run as root, the metadata DB's server (the postgres user) must reach it
         homes = Path(args.home or tmp)
         if args.seconds > 0:
             throughput(homes / "throughput", args.seconds)
