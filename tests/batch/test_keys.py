@@ -223,3 +223,23 @@ def test_batch_run_on_a_real_subset_with_broken_keys_publishes(
         published = con.execute(f"select count(*) from marts.{mart}").fetchone()[0]
         assert published == source_rows - len(expected[table]), mart
     con.close()
+
+
+def test_an_order_row_cut_short_still_takes_its_items_along_naming_its_line(source_dir: Path, olist_home):
+    """A row with the wrong number of fields cannot be typed, but its order_id is still readable: its items
+    are quarantined as the cascade, with the order's line (not as orphans of an unknown order)."""
+    orders_path = source_dir / ORDERS
+    items = read_records(source_dir / SOURCES_BY_TABLE["order_items"].file_name)
+    with_items = {r["order_id"] for _, r in items}
+    line, order = next((line, r) for line, r in read_records(orders_path) if r["order_id"] in with_items)
+    lines = orders_path.read_bytes().splitlines(keepends=True)
+    lines[line - 1] = b",".join(lines[line - 1].split(b",")[:3]) + b"\n"  # order_id, customer_id, status
+    orders_path.write_bytes(b"".join(lines))
+
+    lake_dir = olist_home / "lake"
+    validate(source_dir, lake_dir, max_fraction=0.01)
+    assert quarantined(lake_dir, "orders") == [(line, "wrong number of fields: expected 8, found 3")]
+    cascade = f"order_id {order['order_id']} quarantined in {ORDERS} (line {line})"
+    assert quarantined(lake_dir, "order_items") == [
+        (n, cascade) for n, r in items if r["order_id"] == order["order_id"]
+    ]
