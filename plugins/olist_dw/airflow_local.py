@@ -36,12 +36,28 @@ def airflow_env(settings: Settings) -> dict[str, str]:
             "AIRFLOW__COSMOS__ENABLE_TELEMETRY": "False",
             "DO_NOT_TRACK": "1",
             "SCARF_ANALYTICS": "false",
+            # The API server (UI, REST and the tasks' execution API) listens on OLIST_BIND_HOST only.
+            "AIRFLOW__API__HOST": str(settings.bind_host),
         }
     )
+    # Tasks reach the execution API where the API server listens (Airflow's default, localhost, may resolve
+    # to ::1 first); a URL the user set wins.
+    port = env.get("AIRFLOW__API__PORT", "8080")
+    env.setdefault("AIRFLOW__CORE__EXECUTION_API_SERVER_URL", f"http://{settings.client_host}:{port}/execution/")
     # `airflow standalone` starts its components as `airflow ...` subprocesses found on PATH: put this
     # environment's bin/ first (make runs .venv/bin/olist-dw without activating the venv).
     env["PATH"] = os.pathsep.join([str(Path(sys.executable).parent), env.get("PATH", "")])
     return env
+
+
+def component_args(args: list[str], settings: Settings) -> list[str]:
+    """`airflow ARGS...` as the project runs it: the scheduler's and the triggerer's log servers can only
+    listen on every interface, and the API server reads the task logs from the same disk, so they run only
+    when OLIST_BIND_HOST opens every interface (0.0.0.0 or ::)."""
+    log_server_off = {"--skip-serve-logs", "-s"} & set(args)
+    if args[:1] in (["scheduler"], ["triggerer"]) and not settings.bind_host.is_unspecified and not log_server_off:
+        return [*args, "--skip-serve-logs"]
+    return args
 
 
 def airflow_executable() -> str:
@@ -52,7 +68,7 @@ def airflow_executable() -> str:
 def run_airflow(args: list[str], settings: Settings, check: bool = True, **kwargs):
     """Run `airflow ARGS...` with the local environment."""
     env = airflow_env(settings)
-    return subprocess.run([airflow_executable(), *args], env=env, check=check, **kwargs)
+    return subprocess.run([airflow_executable(), *component_args(args, settings)], env=env, check=check, **kwargs)
 
 
 def ensure_airflow_db(settings: Settings) -> None:

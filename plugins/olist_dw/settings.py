@@ -8,10 +8,11 @@ the warehouse, the simulation state and the local Airflow home.
 from __future__ import annotations
 
 from functools import cached_property
+from ipaddress import IPv4Address
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field, field_validator
+from pydantic import Field, IPvAnyAddress, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
@@ -48,8 +49,15 @@ class Settings(BaseSettings):
     delivery_buffer_seconds: float = Field(10.0, gt=0, description="...or when its oldest record is this old.")
     sim_stock_max: int = Field(25, ge=1, description="Initial stock of each product: 1..this (popular ones sell out).")
 
+    # --- local services (Airflow's API server and UI, the dashboard) -------------------------
+    bind_host: IPvAnyAddress = Field(
+        IPv4Address("127.0.0.1"),
+        description="Address the local Airflow API server/UI and the dashboard listen on; 0.0.0.0 opens them "
+        "to the network.",
+    )
+
     # --- dashboard (read-only, over the serving snapshot) ------------------------------------
-    dashboard_port: int = Field(8501, ge=1, le=65535, description="Port of `make dashboard` on localhost.")
+    dashboard_port: int = Field(8501, ge=1, le=65535, description="Port of `make dashboard` (on OLIST_BIND_HOST).")
     dashboard_refresh_seconds: float = Field(
         5.0, ge=1, description="How often the dashboard's live panel re-reads realtime.gold_sim."
     )
@@ -121,6 +129,14 @@ class Settings(BaseSettings):
     def sim_dir(self) -> Path:
         """Simulation state (SQLite) and the embedded stream log."""
         return self.home / "sim"
+
+    @cached_property
+    def client_host(self) -> str:
+        """The host a local client puts in a URL for a server listening on OLIST_BIND_HOST."""
+        host = self.bind_host
+        if host.is_unspecified:  # every interface, loopback included
+            return "127.0.0.1" if host.version == 4 else "[::1]"
+        return str(host) if host.version == 4 else f"[{host}]"
 
     @cached_property
     def airflow_home(self) -> Path:

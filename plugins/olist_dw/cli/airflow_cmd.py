@@ -19,9 +19,24 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from olist_dw.airflow_local import ensure_airflow_db, run_airflow
+    import subprocess
+    import sys
+
+    from olist_dw.airflow_local import airflow_env, ensure_airflow_db, run_airflow
     from olist_dw.settings import get_settings
 
     settings = get_settings()
     ensure_airflow_db(settings)
-    return run_airflow(args.airflow_args or ["--help"], settings, check=False).returncode
+    airflow_args = args.airflow_args or ["--help"]
+    if airflow_args[0] != "standalone":
+        return run_airflow(airflow_args, settings, check=False).returncode
+    env = airflow_env(settings)
+    print(
+        f"Airflow UI: http://{settings.client_host}:{env.get('AIRFLOW__API__PORT', '8080')} "
+        f"(listening on OLIST_BIND_HOST={settings.bind_host}; Ctrl+C stops every component)",
+        flush=True,
+    )
+    try:
+        return subprocess.run([sys.executable, "-m", "olist_dw.airflow_standalone"], env=env, check=False).returncode
+    except KeyboardInterrupt:
+        return 0

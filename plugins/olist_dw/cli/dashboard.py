@@ -6,10 +6,10 @@ import argparse
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
-    parser = subparsers.add_parser("dashboard", help="serve the read-only dashboard on http://localhost:8501")
+    parser = subparsers.add_parser("dashboard", help="serve the read-only dashboard on http://127.0.0.1:8501")
     parser.add_argument("--port", type=int, default=None, help="port to serve on (default OLIST_DASHBOARD_PORT)")
     parser.add_argument(
-        "--address", default="localhost", help="address to bind (default localhost; 0.0.0.0 exposes it)"
+        "--address", default=None, help="address to listen on (default OLIST_BIND_HOST, 127.0.0.1; 0.0.0.0 exposes it)"
     )
     parser.set_defaults(func=run)
 
@@ -22,10 +22,12 @@ def run(args: argparse.Namespace) -> int:
 
     settings = get_settings()
     port = args.port or settings.dashboard_port
+    address = args.address or str(settings.bind_host)
     if not settings.serving_path.exists():
         print(f"note: no warehouse published yet at {settings.serving_path}; the page says what to run")
-    print(f"dashboard: http://{args.address}:{port}  (read-only over {settings.serving_path}; Ctrl+C stops it)")
+    shown = settings.client_host if args.address is None else address
+    print(f"dashboard: http://{shown}:{port}  (read-only over {settings.serving_path}; Ctrl+C stops it)")
     try:
-        return subprocess.run(streamlit_command(port, args.address), check=False).returncode
+        return subprocess.run(streamlit_command(port, address), check=False).returncode
     except KeyboardInterrupt:
         return 0

@@ -8,7 +8,7 @@ from pathlib import Path
 APP_PATH = Path(__file__).resolve().parent / "app.py"
 
 
-def streamlit_command(port: int, address: str = "localhost") -> list[str]:
+def streamlit_command(port: int, address: str = "127.0.0.1") -> list[str]:
     """`streamlit run` of the page: headless, no usage statistics, the shipped map base served statically."""
     return [
         sys.executable,
