@@ -33,7 +33,7 @@ class FailFastOnUserFacingErrors(RetryPolicy):
 
     Airflow evaluates this in the task's process at failure time (Airflow 3.3's `retry_policy`)."""
 
-    def evaluate(self, exception: BaseException, try_number: int, max_tries: int, context: Any = None):
+    def evaluate(self, exception: BaseException, try_number: int, max_tries: int, context: Any = None) -> RetryDecision:
         if is_deterministic(exception) or is_failed_dbt_build(exception):
             return RetryDecision.fail(reason=f"{type(exception).__name__} is deterministic: not retried")
         return RetryDecision.default()
