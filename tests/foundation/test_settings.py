@@ -38,3 +38,14 @@ def test_every_setting_is_documented_in_the_readme():
     readme = (Path(__file__).resolve().parents[2] / "README.md").read_text()
     missing = [f"OLIST_{name.upper()}" for name in Settings.model_fields if f"`OLIST_{name.upper()}`" not in readme]
     assert missing == [], f"add these settings to the README's table: {missing}"
+
+
+@pytest.mark.parametrize(
+    ("bind_host", "client_host"),
+    [("127.0.0.1", "127.0.0.1"), ("0.0.0.0", "127.0.0.1"), ("::", "[::1]"), ("192.168.1.5", "192.168.1.5")],
+)
+def test_local_clients_reach_the_bind_host_on_loopback_when_every_interface_is_open(
+    olist_home: Path, monkeypatch, bind_host: str, client_host: str
+):
+    monkeypatch.setenv("OLIST_BIND_HOST", bind_host)
+    assert Settings().client_host == client_host
