@@ -75,6 +75,15 @@ def test_land_on_a_fresh_home_generates_then_lands_every_file(fresh_home: Path):
     assert all((get_settings().lake_dir / key).is_file() for key in keys)
 
 
+def test_olist_dw_simulate_on_a_fresh_home_generates_then_ticks(fresh_home: Path):
+    olist_dw = Path(sys.executable).with_name("olist-dw")
+    result = subprocess.run([olist_dw, "simulate", "--ticks", "2", "--quiet"], capture_output=True, text=True)
+
+    assert result.returncode == 0, result.stderr
+    assert "2 ticks:" in result.stdout
+    assert missing_source_files(get_settings().generated_source_dir) == []
+
+
 @pytest.mark.e2e
 def test_the_simulators_first_tick_on_a_fresh_home_succeeds(fresh_home: Path, tmp_path: Path):
     settings = get_settings()

@@ -55,6 +55,10 @@ def run_simulate(args: argparse.Namespace) -> int:
         raise UserFacingError(f"--ticks must be 0 or more (got {args.ticks})")
     if args.speed is not None and args.speed <= 0:
         raise UserFacingError(f"--speed must be positive (got {args.speed})")
+    if args.reset or args.ticks:  # seeding reads the products file: generated first on a fresh OLIST_HOME
+        from olist_dw.source_data import ensure_source_data
+
+        ensure_source_data(settings)
     store = target.state_store()
     if args.reset:
         inventory = reset(store, settings, speed_factor=args.speed)
