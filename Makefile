@@ -7,14 +7,14 @@ STAMP := $(VENV)/.installed
 export DO_NOT_TRACK := 1
 export AIRFLOW__COSMOS__ENABLE_TELEMETRY := False
 
-.PHONY: demo test venv lint typecheck pytest manifest airflow dashboard browser postgres lock clean bench-generate bench-batch lint-infra
+.PHONY: demo test venv lint typecheck pytest manifest airflow dashboard browser postgres lock clean bench-generate bench-batch lint-infra lint-sql
 
 ## demo: set up the environment if missing, then run the whole pipeline locally (embedded default)
 demo: venv manifest postgres
 	$(BIN)/olist-dw demo
 
 ## test: set up the environment if missing, then lint and run the whole test suite
-test: venv manifest browser postgres lint typecheck lint-infra pytest
+test: venv manifest browser postgres lint lint-sql typecheck lint-infra pytest
 
 venv: $(STAMP)
 
@@ -30,6 +30,10 @@ $(STAMP): requirements.txt requirements-dev.txt constraints.txt pyproject.toml
 lint: venv
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+
+## lint-sql: sqlfluff on the dbt project (.sqlfluff, dbt templater), offline over a throwaway warehouse and lake
+lint-sql: venv
+	$(BIN)/python -m olist_dw.sql_lint
 
 # mypy lives in its own venv (its pathspec>=1 conflicts with dbt-core's pin) and checks the package against the
 # main environment's libraries. Settings: [tool.mypy] in pyproject.toml.

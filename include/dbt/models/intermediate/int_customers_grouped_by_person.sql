@@ -9,7 +9,7 @@ with customer_orders as (
         orders.purchased_at,
         row_number() over (
             partition by customers.customer_unique_id
-            order by orders.purchased_at desc nulls last, customers.customer_id
+            order by orders.purchased_at desc nulls last, customers.customer_id asc
         ) as recency_rank
     from {{ ref('stg_olist__customers') }} as customers
     left join {{ ref('stg_olist__orders') }} as orders

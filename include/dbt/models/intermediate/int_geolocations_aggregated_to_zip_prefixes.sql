@@ -51,7 +51,7 @@ spellings as (
         state,
         row_number() over (
             partition by zip_code_prefix
-            order by count(*) desc, city, state
+            order by count(*) desc, city asc, state asc
         ) as frequency_rank
     from points
     where city is not null
@@ -73,4 +73,4 @@ inner join longitudes
     on coordinates.zip_code_prefix = longitudes.zip_code_prefix
 left join spellings
     on coordinates.zip_code_prefix = spellings.zip_code_prefix
-    and spellings.frequency_rank = 1
+        and spellings.frequency_rank = 1

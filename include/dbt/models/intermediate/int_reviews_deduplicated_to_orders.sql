@@ -8,7 +8,7 @@ with ranked as (
         review_answered_at,
         row_number() over (
             partition by order_id
-            order by review_answered_at desc nulls last, review_created_at desc nulls last, review_id
+            order by review_answered_at desc nulls last, review_created_at desc nulls last, review_id asc
         ) as recency_rank
     from {{ ref('stg_olist__order_reviews') }}
 )

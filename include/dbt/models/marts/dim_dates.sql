@@ -3,7 +3,9 @@
 with bounds as (
     select
         min({{ olist.to_date('purchased_at') }}) as first_day,
-        max({{ olist.to_date('greatest(purchased_at, coalesce(delivered_at, purchased_at), estimated_delivery_at)') }}) as last_day
+        max(
+            {{ olist.to_date('greatest(purchased_at, coalesce(delivered_at, purchased_at), estimated_delivery_at)') }}
+        ) as last_day
     from {{ ref('stg_olist__orders') }}
 ),
 

@@ -14,4 +14,4 @@ select
 from {{ ref('stg_olist__order_reviews') }} as reviews
 left join {{ ref('int_reviews_deduplicated_to_orders') }} as latest
     on reviews.order_id = latest.order_id
-    and reviews.review_id = latest.review_id
+        and reviews.review_id = latest.review_id

@@ -14,19 +14,28 @@ with
 order_items as (
     select * from {{ ref('stg_sim__order_items') }}
     {%- if is_incremental() %}
-    where arrival_date >= (
-        select coalesce(max(arrival_date), cast('1900-01-01' as date)) from {{ this }}
-    ) - {{ var('realtime_lookback_days', 1) | int }}
+    where
+        arrival_date >= (
+            select coalesce(max(loaded.arrival_date), cast('1900-01-01' as date)) as newest_arrival_date
+            from {{ this }} as loaded
+        ) - {{ var('realtime_lookback_days', 1) | int }}
     {%- endif %}
 ),
 
 first_copies as (
     select
         order_items.*,
-        row_number() over (partition by event_id, order_item_id order by arrival_date) as copy_number
+        row_number() over (
+            partition by order_items.event_id, order_items.order_item_id order by order_items.arrival_date
+        ) as copy_number
     from order_items
     {%- if is_incremental() %}
-    where not exists (select 1 from {{ this }} as loaded where loaded.event_id = order_items.event_id)
+    where
+        not exists (
+            select 1 as is_loaded
+            from {{ this }} as loaded
+            where loaded.event_id = order_items.event_id
+        )
     {%- endif %}
 )
 

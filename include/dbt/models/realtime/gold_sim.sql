@@ -16,16 +16,18 @@ with
 touched_days as (
     select distinct purchase_date
     from {{ ref('fct_items_sold') }}
-    where _loaded_at > (
-        select coalesce(max(_silver_loaded_at), cast('1900-01-01' as timestamp)) from {{ this }}
-    )
+    where
+        _loaded_at > (
+            select coalesce(max(published._silver_loaded_at), cast('1900-01-01' as timestamp)) as watermark
+            from {{ this }} as published
+        )
 ),
 {% endif %}
 
 items as (
     select * from {{ ref('fct_items_sold') }}
     {%- if is_incremental() %}
-    where purchase_date in (select purchase_date from touched_days)
+    where purchase_date in (select touched_days.purchase_date from touched_days)
     {%- endif %}
 )
 

@@ -12,10 +12,14 @@ source as (
     select
         o.event_id,
         o.order_id,
+        -- noqa: disable=RF01
+        -- i is the item (macros/sim_lake.sql): on DuckDB a struct column of the unnested list, which sqlfluff
+        -- takes for a table missing from FROM; on Redshift a row of o.items.
         i.order_item_id,
         i.product_id,
         i.product_category,
         i.price,
+        -- noqa: enable=RF01
         o.customer_id,
         o.customer_unique_id,
         o.customer_city,

@@ -1,0 +1,36 @@
+"""The SQL lint's environment (olist_dw.sql_lint): everything it compiles against lives in a throwaway folder."""
+
+from __future__ import annotations
+
+import duckdb
+
+from olist_dw.contract import BRAZIL_STATES
+from olist_dw.sql_lint import add_placeholder_incremental_tables, add_placeholder_sim_file, lint_environment
+
+
+def test_lint_environment_points_dbt_and_its_output_into_the_throwaway_home(tmp_path, monkeypatch):
+    monkeypatch.setenv("OLIST_TARGET", "aws")  # a developer's shell may name another target: the lint is local
+    env = lint_environment(tmp_path)
+
+    assert env["OLIST_TARGET"] == "local"
+    for name in ("OLIST_WAREHOUSE_PATH", "OLIST_LAKE_DIR", "DBT_TARGET_PATH", "DBT_LOG_PATH"):
+        assert env[name].startswith(str(tmp_path)), name
+    assert env["OLIST_BRAZIL_STATES"].split(",") == list(BRAZIL_STATES)
+
+
+def test_placeholders_make_the_lake_look_delivered_and_the_realtime_models_built(tmp_path):
+    env = lint_environment(tmp_path)
+    add_placeholder_sim_file(tmp_path / "lake")
+    add_placeholder_incremental_tables(tmp_path / "warehouse.duckdb")
+
+    lake_glob = f"{env['OLIST_LAKE_DIR']}/bronze-sim/**/*.parquet"  # the glob of macros/sim_lake.sql
+    con = duckdb.connect(env["OLIST_WAREHOUSE_PATH"])
+    try:
+        (found,) = con.execute("select count(*) from glob(?)", [lake_glob]).fetchone()
+        tables = con.execute(
+            "select table_name from information_schema.tables where table_schema = 'realtime' order by 1"
+        ).fetchall()
+    finally:
+        con.close()
+    assert found == 1
+    assert tables == [("fct_items_sold",), ("gold_sim",)]
