@@ -19,6 +19,8 @@ EXPECTED_COMMANDS = {
     "settings",
     "airflow",
     "dbt-manifest",
+    "dbt",
+    "metadb",
     "demo",
     "simulate",
     "deliver",
