@@ -1,13 +1,24 @@
 """The simulated shop: clock, customers, order drawing and one tick. Imported by the Lambda, Airflow and the CLI.
 
-A tick reads the clock record (`simulated_time`, `speed_factor`) from the state store, claims the window
-[simulated_time, simulated_time + tick length x speed factor) with a conditional clock update (a concurrent or
-retried tick that loses the claim does nothing), draws 3-20 orders inside that window, reserves every item with
-an atomic conditional decrement, and puts one event per accepted order on the stream. An order whose item cannot
-be reserved is rejected and the items it already reserved are released: stock never goes below zero.
+A tick is at least once: every order whose stock it reserves reaches the stream, even if the stream fails.
 
-Draws are deterministic per (seed, window): event ids derive from them, so a tick redone after a crash on the
-embedded default produces the same event ids (and the warehouse deduplicates them).
+1. Claim: a conditional write on the clock record marks the window [simulated_time, simulated_time + tick
+   length x speed factor) as pending (the clock itself does not move yet). A tick that loses the claim does
+   nothing: a concurrent tick holds the window, or has moved the clock.
+2. Reserve: the window's orders are drawn (3-20) and every item is reserved with an atomic conditional
+   decrement; an order whose item cannot be reserved is rejected and gives back what it took (stock never goes
+   below zero). The accepted orders' indices are recorded on the pending claim.
+3. Send, then commit: the accepted orders go to the stream, and only then does the clock move to the window's
+   end (conditionally, once). If the stream fails, the claim stays pending with its reservations: the next tick
+   (the Lambda's retry, or the next minute's) re-draws the same orders and re-sends the accepted ones, with the
+   same event ids, before it commits. The warehouse keeps one copy per event id (realtime.fct_items_sold).
+
+Draws are deterministic per (seed, window start): the order count, the orders and their event ids (uuid5 of
+seed, window start and order index) come out the same on every attempt. On SQLite the whole tick is one
+transaction (a failure rolls the claim and the reservations back, and the retry redoes the window); on
+DynamoDB each step is its own conditional write. A claim still pending without its accepted orders after
+CLAIM_LEASE was abandoned mid-reservation (its process died): the next tick takes the window over; the units
+that dead attempt reserved stay taken (the one case where stock, never an order, can be lost).
 """
 
 from __future__ import annotations
@@ -17,7 +28,7 @@ import itertools
 import json
 import random
 import uuid
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -39,6 +50,7 @@ def event_schema() -> dict:
     schema["properties"]["customer_state"]["enum"] = list(BRAZIL_STATES)
     return schema
 
+
 # The simulated shop opens the day after the last purchase of the Olist dataset.
 SIM_START = datetime(2018, 10, 18, 0, 0, 0)
 # Share of Olist customers per state (SP about 42%), CEP ranges (first five digits) and capital of each state:
@@ -54,6 +66,24 @@ class SimulationNotInitialisedError(UserFacingError):
     """The state store has no clock record yet."""
 
 
+# Longer than any attempt can run (a Lambda stops at 15 minutes at most): a claim this old without its accepted
+# orders belongs to a process that died while reserving.
+CLAIM_LEASE = timedelta(minutes=15)
+# Event ids are uuid5(EVENT_ID_NAMESPACE, "<seed>:<window start>:<order index>").
+EVENT_ID_NAMESPACE = uuid.UUID("6f6c6973-742d-6477-2d73-696d2d6f7264")
+
+
+@dataclass(frozen=True)
+class PendingTick:
+    """A claimed window whose orders are not confirmed on the stream yet: the clock has not moved past it."""
+
+    window_start: datetime
+    window_end: datetime
+    orders_range: tuple[int, int]  # (orders_min, orders_max) of the claim: the settings may change before a retry
+    claimed_at: datetime  # wall clock (UTC) of the claim; also the claim's token
+    accepted: tuple[int, ...] | None = None  # indices of the orders holding their stock; None while reserving
+
+
 @dataclass(frozen=True)
 class SimConfig:
     """The clock record: survives restarts and redeploys, so the simulation resumes where it stopped."""
@@ -62,6 +92,7 @@ class SimConfig:
     speed_factor: float
     seed: int
     catalogue_version: str  # changes on every reseed: warm caches of the product list notice it
+    pending: PendingTick | None = None
 
 
 @dataclass(frozen=True)
@@ -85,8 +116,22 @@ class StateStore(Protocol):
 
     def load_config(self) -> SimConfig | None: ...
 
-    def claim_window(self, expected: datetime, new_time: datetime) -> bool:
-        """Move the clock from `expected` to `new_time`; False if someone else moved it first."""
+    def claim_window(
+        self,
+        expected: datetime,
+        new_time: datetime,
+        orders_range: tuple[int, int] = (0, 0),
+        claimed_at: datetime | None = None,
+        abandoned: PendingTick | None = None,
+    ) -> bool:
+        """Mark [expected, new_time) pending while the clock is at `expected` and no live claim holds it (or
+        the claim is `abandoned`, compared by its claimed_at); False if another tick claimed or moved it."""
+
+    def record_accepted(self, window_start: datetime, claimed_at: datetime, accepted: Sequence[int]) -> bool:
+        """Store the accepted orders on the claim made at `claimed_at`; False if that claim was taken over."""
+
+    def commit_window(self, window_start: datetime) -> bool:
+        """Move the clock to the pending window's end and clear the claim; False if it is already committed."""
 
     def set_speed_factor(self, speed_factor: float) -> None: ...
 
@@ -183,8 +228,35 @@ def _hex32(rng: random.Random) -> str:
     return f"{rng.getrandbits(128):032x}"
 
 
+def event_id(seed: int, window_start: datetime, index: int) -> str:
+    """The same on every attempt at the window: a retried tick re-sends the ids the warehouse deduplicates."""
+    return str(uuid.uuid5(EVENT_ID_NAMESPACE, f"{seed}:{window_start.isoformat()}:{index}"))
+
+
+def draw_window(
+    seed: int,
+    window_start: datetime,
+    window_end: datetime,
+    orders_range: tuple[int, int],
+    catalogue: Catalogue,
+    pools: CustomerPools,
+) -> list[DrawnOrder]:
+    """The window's orders: the same for the same seed, window and range (a retry passes the claim's range)."""
+    rng = random.Random(f"{seed}:{window_start.isoformat()}")
+    window_seconds = (window_end - window_start).total_seconds()
+    return [
+        draw_order(rng, window_start, window_seconds, catalogue, pools, event_id(seed, window_start, index))
+        for index in range(rng.randint(*orders_range))
+    ]
+
+
 def draw_order(
-    rng: random.Random, window_start: datetime, window_seconds: float, catalogue: Catalogue, pools: CustomerPools
+    rng: random.Random,
+    window_start: datetime,
+    window_seconds: float,
+    catalogue: Catalogue,
+    pools: CustomerPools,
+    event_id: str,
 ) -> DrawnOrder:
     state = rng.choices(pools.states, cum_weights=pools.state_cum_weights)[0]
     low, high = rng.choice(STATE_ZIP_RANGES[state])
@@ -196,9 +268,10 @@ def draw_order(
         {"order_item_id": i, "product_id": p.product_id, "product_category": p.category, "price": p.price}
         for i, p in enumerate(products, start=1)
     ]
+    rng.getrandbits(128)  # where the event id used to be drawn: the draws that follow stay as they were
     event = {
         "schema_version": SCHEMA_VERSION,
-        "event_id": str(uuid.UUID(int=rng.getrandbits(128), version=4)),
+        "event_id": event_id,
         "event_type": "order_placed",
         "order_id": _hex32(rng),
         "customer_id": _hex32(rng),
@@ -237,6 +310,7 @@ class TickResult:
     rejected: int = 0
     items_sold: int = 0
     claimed: bool = True
+    resumed: bool = False  # this tick finished a window an earlier attempt had reserved but not sent
     event_ids: list[str] = field(default_factory=list)
 
     def as_dict(self) -> dict:
@@ -247,6 +321,7 @@ class TickResult:
             "rejected": self.rejected,
             "items_sold": self.items_sold,
             "claimed": self.claimed,
+            "resumed": self.resumed,
         }
 
 
@@ -271,6 +346,10 @@ def load_config(store: StateStore) -> SimConfig:
     return config
 
 
+def _utcnow() -> datetime:
+    return datetime.now(UTC).replace(tzinfo=None)
+
+
 def run_tick(
     store: StateStore,
     stream: Stream,
@@ -279,39 +358,57 @@ def run_tick(
     tick_seconds: float,
     orders_min: int,
     orders_max: int,
+    now: Callable[[], datetime] = _utcnow,
 ) -> TickResult:
-    """Advance the clock by one tick and sell what the inventory allows; returns what happened."""
+    """Sell one window's orders and move the clock past it (or finish the window an earlier attempt left
+    pending); returns what happened. Raises what the stream raises: the window stays pending, for a retry."""
     config = load_config(store)
-    window_seconds = tick_seconds * config.speed_factor
-    window_start = config.simulated_time
-    window_end = window_start + timedelta(seconds=window_seconds)
+    pending = config.pending
+    abandoned = None
+    if pending is not None:
+        if pending.accepted is None and now() - pending.claimed_at < CLAIM_LEASE:
+            # Another tick is reserving this window right now: it sends and commits it.
+            return TickResult(pending.window_start, pending.window_end, claimed=False)
+        window_start, window_end, orders_range = pending.window_start, pending.window_end, pending.orders_range
+        abandoned = pending if pending.accepted is None else None
+    else:
+        window_start = config.simulated_time
+        window_end = window_start + timedelta(seconds=tick_seconds * config.speed_factor)
+        orders_range = (orders_min, orders_max)
     result = TickResult(window_start, window_end)
     catalogue = cached_catalogue(store, store_key, config)
-    pools = customer_pools(config.seed)
-    rng = random.Random(f"{config.seed}:{window_start.isoformat()}")
-    drawn = [
-        draw_order(rng, window_start, window_seconds, catalogue, pools)
-        for _ in range(rng.randint(orders_min, orders_max))
-    ]
+    drawn = draw_window(config.seed, window_start, window_end, orders_range, catalogue, customer_pools(config.seed))
     with store.tick_transaction():
-        if not store.claim_window(window_start, window_end):
-            result.claimed = False
-            return result
-        records: list[tuple[str, bytes]] = []
+        if pending is not None and pending.accepted is not None:
+            accepted = list(pending.accepted)  # their stock is reserved: send them, reserve nothing
+            result.resumed = True
+        else:
+            claimed_at = now()
+            if not store.claim_window(window_start, window_end, orders_range, claimed_at, abandoned):
+                result.claimed = False
+                return result
+            accepted = [index for index, order in enumerate(drawn) if place_order(store, order.product_ids)]
+            if not store.record_accepted(window_start, claimed_at, accepted):
+                # Taken over as abandoned while we reserved: the new holder sells the window, give ours back.
+                for index in accepted:
+                    for product_id in drawn[index].product_ids:
+                        store.release(product_id)
+                result.claimed = False
+                return result
         produced_at = datetime.now(UTC).strftime(TIMESTAMP_FORMAT + ".%f")
-        for order in drawn:
-            if place_order(store, order.product_ids):
-                order.event["produced_at"] = produced_at
-                records.append((order.event["order_id"], encode_event(order.event)))
-                result.accepted += 1
-                result.items_sold += len(order.product_ids)
-                result.event_ids.append(order.event["event_id"])
-            else:
-                result.rejected += 1
-        # Inside the store's transaction on SQLite: the log holds the events before the clock and the stock
-        # commit, so a crash in between redoes the same window with the same event ids (deduplicated later).
+        records: list[tuple[str, bytes]] = []
+        for index in accepted:
+            order = drawn[index]
+            order.event["produced_at"] = produced_at
+            records.append((order.event["order_id"], encode_event(order.event)))
+            result.items_sold += len(order.product_ids)
+            result.event_ids.append(order.event["event_id"])
+        result.accepted, result.rejected = len(accepted), len(drawn) - len(accepted)
+        # Every accepted order is on the stream before the clock moves: a failure here leaves the window
+        # pending (SQLite: rolls the whole tick back), and the next attempt sends the same event ids again.
         if records:
             stream.put_records(records)
+        store.commit_window(window_start)  # False: a concurrent retry committed it first, after sending the same
     return result
 
 

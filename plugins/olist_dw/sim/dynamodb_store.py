@@ -2,20 +2,41 @@
 
 Table keys (the CloudFormation in infra/ creates them so): `Sim_Config` hash key `config_id` (S, one item
 "simulation"); `Sim_Inventory` hash key `product_id` (S). Every reservation is one conditional `UpdateItem`
-(`stock_level > 0`), which DynamoDB applies atomically per item; the clock moves with a conditional update on
-its previous value, so two overlapping invocations never draw the same window.
+(`stock_level > 0`), which DynamoDB applies atomically per item. A tick claims its window with a conditional
+update of the clock item (the clock at the window's start, no live claim: `pending_*` attributes), records the
+orders it accepted on the claim, and after sending them moves the clock with another conditional update: two
+overlapping invocations never draw the same window, and a tick whose stream failed leaves the claim for the
+next one to finish (olist_dw.sim.core).
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
-from datetime import datetime
+from datetime import UTC, datetime
 from decimal import Decimal
 
-from olist_dw.sim.core import InventoryItem, Product, SimConfig
+from olist_dw.sim.core import InventoryItem, PendingTick, Product, SimConfig
 
 CONFIG_KEY = {"config_id": "simulation"}
+PENDING_ATTRIBUTES = ("pending_start", "pending_end", "pending_orders", "pending_claimed_at", "pending_accepted")
+
+
+def _time(value: datetime) -> str:
+    return value.isoformat(sep=" ")
+
+
+def _pending(item: dict) -> PendingTick | None:
+    if "pending_start" not in item:
+        return None
+    accepted = item.get("pending_accepted")
+    return PendingTick(
+        datetime.fromisoformat(item["pending_start"]),
+        datetime.fromisoformat(item["pending_end"]),
+        (int(item["pending_orders"][0]), int(item["pending_orders"][1])),
+        datetime.fromisoformat(item["pending_claimed_at"]),
+        None if accepted is None else tuple(int(index) for index in accepted),
+    )
 
 
 class DynamoDBStateStore:
@@ -46,22 +67,60 @@ class DynamoDBStateStore:
             float(item["speed_factor"]),
             int(item["seed"]),
             str(item["catalogue_version"]),
+            _pending(item),
         )
 
-    def claim_window(self, expected: datetime, new_time: datetime) -> bool:
+    def _conditional_update(self, **kwargs) -> bool:
         try:
-            self._config.update_item(
-                Key=CONFIG_KEY,
-                UpdateExpression="SET simulated_time = :new",
-                ConditionExpression="simulated_time = :expected",
-                ExpressionAttributeValues={
-                    ":new": new_time.isoformat(sep=" "),
-                    ":expected": expected.isoformat(sep=" "),
-                },
-            )
+            self._config.update_item(Key=CONFIG_KEY, **kwargs)
         except self._client.exceptions.ConditionalCheckFailedException:
             return False
         return True
+
+    def claim_window(
+        self,
+        expected: datetime,
+        new_time: datetime,
+        orders_range: tuple[int, int] = (0, 0),
+        claimed_at: datetime | None = None,
+        abandoned: PendingTick | None = None,
+    ) -> bool:
+        values = {
+            ":expected": _time(expected),
+            ":end": _time(new_time),
+            ":orders": list(orders_range),
+            ":claimed_at": _time(claimed_at or datetime.now(UTC).replace(tzinfo=None)),
+        }
+        condition = "simulated_time = :expected AND attribute_not_exists(pending_start)"
+        if abandoned is not None:
+            condition = "simulated_time = :expected AND pending_claimed_at = :abandoned"
+            values[":abandoned"] = _time(abandoned.claimed_at)
+        return self._conditional_update(
+            UpdateExpression=(
+                "SET pending_start = :expected, pending_end = :end, pending_orders = :orders, "
+                "pending_claimed_at = :claimed_at REMOVE pending_accepted"
+            ),
+            ConditionExpression=condition,
+            ExpressionAttributeValues=values,
+        )
+
+    def record_accepted(self, window_start: datetime, claimed_at: datetime, accepted: Sequence[int]) -> bool:
+        return self._conditional_update(
+            UpdateExpression="SET pending_accepted = :accepted",
+            ConditionExpression="pending_start = :start AND pending_claimed_at = :claimed_at",
+            ExpressionAttributeValues={
+                ":accepted": list(accepted),
+                ":start": _time(window_start),
+                ":claimed_at": _time(claimed_at),
+            },
+        )
+
+    def commit_window(self, window_start: datetime) -> bool:
+        return self._conditional_update(
+            UpdateExpression=f"SET simulated_time = pending_end REMOVE {', '.join(PENDING_ATTRIBUTES)}",
+            ConditionExpression="pending_start = :start AND attribute_exists(pending_accepted)",
+            ExpressionAttributeValues={":start": _time(window_start)},
+        )
 
     def set_speed_factor(self, speed_factor: float) -> None:
         self._config.update_item(
@@ -136,7 +195,7 @@ class DynamoDBStateStore:
         self._config.put_item(
             Item={
                 **CONFIG_KEY,
-                "simulated_time": config.simulated_time.isoformat(sep=" "),
+                "simulated_time": _time(config.simulated_time),
                 "speed_factor": Decimal(str(config.speed_factor)),
                 "seed": config.seed,
                 "catalogue_version": config.catalogue_version,

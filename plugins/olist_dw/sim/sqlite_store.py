@@ -2,19 +2,22 @@
 
 Every reservation is one `UPDATE ... SET stock_level = stock_level - 1 WHERE stock_level > 0`: SQLite takes the
 write lock for the statement, so the check and the decrement are one atomic step even with many processes; a
-CHECK constraint refuses a negative stock as a second line of defence.
+CHECK constraint refuses a negative stock as a second line of defence. A tick runs in one transaction
+(`tick_transaction`), so its pending claim (olist_dw.sim.core) is never seen outside it: a failed tick rolls
+back whole and the next one redoes the window with the same event ids.
 """
 
 from __future__ import annotations
 
+import json
 import sqlite3
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
-from datetime import datetime
+from datetime import UTC, datetime
 from decimal import Decimal
 from pathlib import Path
 
-from olist_dw.sim.core import InventoryItem, Product, SimConfig
+from olist_dw.sim.core import InventoryItem, PendingTick, Product, SimConfig
 
 SCHEMA = """
 create table if not exists sim_config (
@@ -22,7 +25,12 @@ create table if not exists sim_config (
     simulated_time text not null,
     speed_factor real not null,
     seed integer not null,
-    catalogue_version text not null
+    catalogue_version text not null,
+    pending_start text,
+    pending_end text,
+    pending_orders text, -- JSON [orders_min, orders_max] of the claim
+    pending_claimed_at text,
+    pending_accepted text -- JSON list of order indices
 );
 create table if not exists sim_inventory (
     product_id text primary key,
@@ -32,6 +40,19 @@ create table if not exists sim_inventory (
     popularity_rank integer not null
 );
 """
+# Columns a state file written before pending claims lacks: added on open.
+PENDING_COLUMNS = {
+    "pending_start": "text",
+    "pending_end": "text",
+    "pending_orders": "text",
+    "pending_claimed_at": "text",
+    "pending_accepted": "text",
+}
+PENDING_NULLS = ", ".join(f"{name} = null" for name in PENDING_COLUMNS)
+
+
+def _time(value: datetime) -> str:
+    return value.isoformat(sep=" ")
 
 
 class SQLiteStateStore:
@@ -44,6 +65,10 @@ class SQLiteStateStore:
         # NORMAL in WAL mode: a commit survives a killed process (not a power cut); much faster than FULL.
         self._con.execute("pragma synchronous = normal")
         self._con.executescript(SCHEMA)
+        present = {row[1] for row in self._con.execute("pragma table_info(sim_config)")}
+        for name, kind in PENDING_COLUMNS.items():
+            if name not in present:
+                self._con.execute(f"alter table sim_config add column {name} {kind}")
         self._in_transaction = False
 
     @property
@@ -72,16 +97,56 @@ class SQLiteStateStore:
 
     def load_config(self) -> SimConfig | None:
         row = self._con.execute(
-            "select simulated_time, speed_factor, seed, catalogue_version from sim_config where config_id = 1"
+            "select simulated_time, speed_factor, seed, catalogue_version, pending_start, pending_end,"
+            " pending_orders, pending_claimed_at, pending_accepted from sim_config where config_id = 1"
         ).fetchone()
         if row is None:
             return None
-        return SimConfig(datetime.fromisoformat(row[0]), row[1], row[2], row[3])
+        pending = None
+        if row[4] is not None:
+            accepted = None if row[8] is None else tuple(json.loads(row[8]))
+            pending = PendingTick(
+                datetime.fromisoformat(row[4]),
+                datetime.fromisoformat(row[5]),
+                tuple(json.loads(row[6])),
+                datetime.fromisoformat(row[7]),
+                accepted,
+            )
+        return SimConfig(datetime.fromisoformat(row[0]), row[1], row[2], row[3], pending)
 
-    def claim_window(self, expected: datetime, new_time: datetime) -> bool:
+    def claim_window(
+        self,
+        expected: datetime,
+        new_time: datetime,
+        orders_range: tuple[int, int] = (0, 0),
+        claimed_at: datetime | None = None,
+        abandoned: PendingTick | None = None,
+    ) -> bool:
+        claim = _time(claimed_at or datetime.now(UTC).replace(tzinfo=None))
+        args: tuple[str, ...]
+        holder, args = "pending_start is null", ()
+        if abandoned is not None:
+            holder, args = "pending_claimed_at = ?", (_time(abandoned.claimed_at),)
         cursor = self._con.execute(
-            "update sim_config set simulated_time = ? where config_id = 1 and simulated_time = ?",
-            (new_time.isoformat(sep=" "), expected.isoformat(sep=" ")),
+            "update sim_config set pending_start = simulated_time, pending_end = ?, pending_orders = ?,"
+            f" pending_claimed_at = ?, pending_accepted = null where config_id = 1 and simulated_time = ? and {holder}",
+            (_time(new_time), json.dumps(list(orders_range)), claim, _time(expected), *args),
+        )
+        return cursor.rowcount == 1
+
+    def record_accepted(self, window_start: datetime, claimed_at: datetime, accepted: Sequence[int]) -> bool:
+        cursor = self._con.execute(
+            "update sim_config set pending_accepted = ?"
+            " where config_id = 1 and pending_start = ? and pending_claimed_at = ?",
+            (json.dumps(list(accepted)), _time(window_start), _time(claimed_at)),
+        )
+        return cursor.rowcount == 1
+
+    def commit_window(self, window_start: datetime) -> bool:
+        cursor = self._con.execute(
+            f"update sim_config set simulated_time = pending_end, {PENDING_NULLS}"
+            " where config_id = 1 and pending_start = ? and pending_accepted is not null",
+            (_time(window_start),),
         )
         return cursor.rowcount == 1
 
@@ -114,9 +179,10 @@ class SQLiteStateStore:
             )
             self._con.execute("delete from sim_config")
             self._con.execute(
-                "insert into sim_config values (1, ?, ?, ?, ?)",
+                "insert into sim_config (config_id, simulated_time, speed_factor, seed, catalogue_version)"
+                " values (1, ?, ?, ?, ?)",
                 (
-                    config.simulated_time.isoformat(sep=" "),
+                    _time(config.simulated_time),
                     config.speed_factor,
                     config.seed,
                     config.catalogue_version,
