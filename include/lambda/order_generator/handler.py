@@ -10,6 +10,11 @@ Event (optional): {"ticks": N} runs N ticks in one invocation (default 1).
 Package: `olist-dw infra package-lambda` (handler + the olist_dw modules it imports + requirements.txt).
 IAM: dynamodb GetItem/UpdateItem/Scan on both tables, kinesis PutRecords on the stream.
 
+At least once: a tick moves the clock only after its orders are on Kinesis. If PutRecords fails, the
+invocation fails with the window still pending in Sim_Config (stock reserved, accepted orders recorded), and
+the next invocation (Lambda's retry or the next minute's) re-sends those orders with the same event ids before
+it commits the clock (olist_dw.sim.core); the warehouse keeps one copy per event id.
+
 Warm invocations reuse the AWS clients, the Faker pools and the product list (module-level caches).
 """
 
