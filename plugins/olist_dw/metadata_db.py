@@ -26,6 +26,7 @@ import secrets
 import shutil
 import socket
 import subprocess
+import sys
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -230,6 +231,8 @@ def _free_port() -> int:
 
 def _port_is_free(port: int) -> bool:
     with socket.socket() as sock:
+        # As the server binds: a port our stopped server left in TIME_WAIT is free to it.
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         try:
             sock.bind(("127.0.0.1", port))
         except OSError:
@@ -308,6 +311,11 @@ def _start(settings: Settings, paths: Layout) -> int:
     )
     paths.port_file.write_text(f"{port}\n")
     _wait_and_create_database(paths, port)
+    # It outlives this command (as `astro dev start`'s database does): say where it is and how to stop it.
+    print(
+        f"metadata DB: PostgreSQL started on 127.0.0.1:{port} (data in {paths.data}; `olist-dw metadb stop` stops it)",
+        file=sys.stderr,
+    )
     return port
 
 
