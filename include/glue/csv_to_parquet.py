@@ -3,22 +3,31 @@
 Job arguments: --source_path s3://BUCKET/bronze/  --target_path s3://BUCKET/bronze-parquet/
   --extra-files s3://ARTIFACTS/glue/contract-<sha>/olist_sources.json
   [--quarantine_path s3://BUCKET/quarantine/]  (default: the quarantine/ beside source_path)
-Reads bronze/<table>/ (the file as landed, .csv or .csv.gz) and replaces bronze-parquet/<table>/.
+Reads bronze/<table>/ (the file as landed, .csv or .csv.gz) and replaces bronze-parquet/<table>/; the rows
+it leaves out go, as read and with their reason, to quarantine/glue/<table>/ (CSV). Paths are URIs of any
+scheme Spark reads (s3:// in Glue, file:// in the tests).
 
 Glue runs this file without the olist_dw package, so it reads the source contract (schemas, row rules)
 from the same JSON file olist_dw.contract reads: the deploy uploads plugins/olist_dw/olist_sources.json
 beside this script and the job's --extra-files argument makes Glue copy it into the driver's working
 directory before the script starts. Outside Glue (tests) OLIST_SOURCES_CONTRACT names the file, else the
-repository's copy is used. tests/batch/test_glue_script.py checks that `transform_rows` (the pure per-row
-logic, plain Python, used by Spark in mapPartitions) gives exactly what the local converter gives. The
-olist_batch DAG's validate step has already failed the run on an unusable file and quarantined the bad
-rows; here the same rules drop those rows again, so Glue converts exactly the rows that validate kept.
+repository's copy is used.
+
+The row rules are Spark column expressions (`rule_checks`: the contract's patterns as regular expressions,
+its closed value lists, the timestamp format), so the job runs at Spark's speed: no row passes through
+Python. The olist_batch DAG's validate step has already failed the run on an unusable file and quarantined
+the bad rows; here the same rules drop those rows again, so Glue converts exactly the rows that validate
+kept (tests/batch/test_glue_spark.py runs main() in Spark and compares with the local converter).
 Rows validate quarantined for a broken key (the contract's "references": an item whose order, product or
 seller was not kept, ...) are dropped by key value: validate (check_contract) writes every broken value
 to quarantine/broken_keys.json ({table: {column: [keys]}}), and a row holding one is left out. Spark
 cannot number a multi-line CSV's lines, so keys, not lines, say which rows go; a row is dropped by key
 exactly when validate dropped it for that key, because validate collects the values from the rows that
 passed the same row rules.
+
+The Parquet has the contract's columns and nothing else, with the types the local converter writes
+(timestamps zone-less: the source times are Brazil local time without a zone; decimals as INT64): the
+raw tables Redshift COPYs into (olist_dw.batch.load.raw_table_ddl) have exactly these columns, in order.
 """
 
 from __future__ import annotations
@@ -27,13 +36,13 @@ import json
 import os
 import re
 import sys
-from collections.abc import Collection, Iterable, Iterator
-from datetime import datetime
-from decimal import Decimal
 from pathlib import Path
 
 CONTRACT_NAME = "olist_sources.json"
 BROKEN_KEYS_NAME = "broken_keys.json"  # written by olist_dw.batch.validate under quarantine/
+GLUE_QUARANTINE = "glue"  # <quarantine_path>glue/<table>/: the rows this job left out, with their reason
+CORRUPT_COLUMN = "_corrupt_record"  # Spark's column for a record with the wrong number of fields
+REASON_COLUMN = "_reason"
 
 
 def contract_path() -> Path:
@@ -66,7 +75,8 @@ ALLOWED_VALUES: dict[tuple[str, str], tuple[str, ...]] = {
     (rule["table"], rule["column"]): VALUE_LISTS[rule["values"]] for rule in CONTRACT["allowed_values"]
 }
 
-# Spark SQL type of each kind (zip prefixes and ids stay text).
+# Spark SQL type of each kind (zip prefixes and ids stay text). Timestamps are zone-less (TIMESTAMP_NTZ:
+# Parquet TIMESTAMP(isAdjustedToUTC=false), as pyarrow's timestamp('us') of the local converter).
 SPARK_TYPES = {
     "id": "string",
     "zip": "string",
@@ -75,80 +85,44 @@ SPARK_TYPES = {
     "int": "int",
     "money": "decimal(12,2)",
     "float": "double",
-    "timestamp": "timestamp",
+    "timestamp": "timestamp_ntz",
 }
 
-_COMPILED = {kind: re.compile(pattern) for kind, pattern in PATTERNS.items()}
+_STRPTIME_TO_SPARK = {"%Y": "yyyy", "%m": "MM", "%d": "dd", "%H": "HH", "%M": "mm", "%S": "ss"}
 
 
-def row_reason(table: str, values: list[str | None]) -> str | None:
-    """First broken rule of a row ('column: rule'), None when the row is good (as the validate step)."""
-    columns = SCHEMAS[table][1]
-    if len(values) != len(columns):
-        return f"wrong number of fields: expected {len(columns)}, found {len(values)}"
-    for (name, kind, nullable), value in zip(columns, values, strict=True):
-        value = value or ""
-        if value == "":
-            if not nullable:
-                return f"{name}: required value is empty"
-            continue
-        pattern = _COMPILED.get(kind)
-        if pattern and not pattern.match(value):
-            return f"{name}: {kind} rule"
-        if kind == "timestamp":
-            try:
-                datetime.strptime(value, TIMESTAMP_FORMAT)
-            except ValueError:
-                return f"{name}: {kind} rule"
-        allowed = ALLOWED_VALUES.get((table, name))
-        if allowed and value not in allowed:
-            return f"{name}: value not allowed"
-    return None
+def spark_datetime_pattern(strptime_format: str) -> str:
+    """The contract's strptime format as a Spark datetime pattern ('%Y-%m-%d %H:%M:%S' -> 'yyyy-MM-dd HH:mm:ss')."""
+    unknown = set(re.findall(r"%.", strptime_format)) - set(_STRPTIME_TO_SPARK)
+    if unknown or "'" in strptime_format:
+        raise ValueError(f"{CONTRACT_NAME}: timestamp_format {strptime_format!r} uses {sorted(unknown)}")
+    return re.sub(r"%.", lambda m: _STRPTIME_TO_SPARK[m.group()], strptime_format)
 
 
-def convert_value(kind: str, value: str | None):
-    """A validated text value -> the Python value of its Spark type (empty -> None)."""
-    if value is None or value == "":
-        return None
-    if kind == "int":
-        return int(value)
-    if kind == "money":
-        return Decimal(value).quantize(Decimal("0.01"))
-    if kind == "float":
-        return float(value)
-    if kind == "timestamp":
-        return datetime.strptime(value, TIMESTAMP_FORMAT)
-    return value
+def java_full_match(pattern: str) -> str:
+    """A contract pattern (^...$, full match, as RE2 reads it in validate) for Java's regex: Java's `$` also
+    matches before a final line break ('<id>\\n' would pass), `\\z` only at the very end."""
+    if not (pattern.startswith("^") and pattern.endswith("$")) or pattern.endswith("\\$"):
+        raise ValueError(f"{CONTRACT_NAME}: pattern {pattern!r} must be anchored as ^...$")
+    return pattern[:-1] + r"\z"
 
 
-def transform_rows(
-    table: str, rows: Iterable[list[str | None]], broken_keys: dict[str, Collection[str]] | None = None
-) -> Iterator[tuple]:
-    """The job's pure transform: drop the rows validate quarantined (a broken row rule, or a value of
-    `broken_keys`, {column: values}, this table's part of broken_keys.json), type the others."""
-    columns = [name for name, _, _ in SCHEMAS[table][1]]
-    kinds = [kind for _, kind, _ in SCHEMAS[table][1]]
-    checks = [(columns.index(column), set(values)) for column, values in (broken_keys or {}).items()]
-    for values in rows:
-        if row_reason(table, values) is None and not any(values[i] in keys for i, keys in checks):
-            yield tuple(convert_value(kind, value) for kind, value in zip(kinds, values, strict=True))
+SPARK_TIMESTAMP_FORMAT = spark_datetime_pattern(TIMESTAMP_FORMAT)
 
 
 def parse_args(argv: list[str]) -> dict[str, str]:
-    """--name value pairs of the job run (getResolvedOptions does the same inside Glue)."""
+    """--name value pairs of the job run (getResolvedOptions does the same inside Glue). Paths are URIs
+    (s3://... in Glue, file:///... in tests); each ends with '/'."""
     args = {}
     for flag, value in zip(argv, argv[1:], strict=False):
         if flag.startswith("--"):
             args[flag[2:]] = value
-    for required in ("source_path", "target_path"):
-        if not args.get(required, "").startswith("s3://"):
-            raise ValueError(f"--{required} must be an s3:// prefix, got {args.get(required)!r}")
-        args[required] = args[required].rstrip("/") + "/"
-    if "quarantine_path" not in args:  # the lake's layout: bronze/ and quarantine/ side by side
+    if "quarantine_path" not in args and args.get("source_path"):  # the lake's layout: bronze/, quarantine/
         args["quarantine_path"] = args["source_path"].rstrip("/").rsplit("/", 1)[0] + "/quarantine"
-    if not args["quarantine_path"].startswith("s3://"):
-        raise ValueError(f"--quarantine_path must be an s3:// prefix, got {args['quarantine_path']!r}")
-    args["quarantine_path"] = args["quarantine_path"].rstrip("/") + "/"
+    for name in ("source_path", "target_path", "quarantine_path"):
+        if not re.match(r"^[a-z][a-z0-9+.-]*://.", args.get(name) or ""):
+            raise ValueError(f"--{name} must be a URI such as s3://BUCKET/prefix/, got {args.get(name)!r}")
+        args[name] = args[name].rstrip("/") + "/"
     return args
 
 
@@ -157,21 +131,132 @@ def read_broken_keys(text: str) -> dict[str, dict[str, list[str]]]:
     data = json.loads(text)
     if not isinstance(data, dict) or any(t not in SCHEMAS for t in data):
         raise ValueError(f"{BROKEN_KEYS_NAME}: expected {{table: {{column: [keys]}}}} of the contract's tables")
+    for table, columns in data.items():
+        names = [name for name, _, _ in SCHEMAS[table][1]]
+        if not isinstance(columns, dict) or any(c not in names for c in columns):
+            raise ValueError(f"{BROKEN_KEYS_NAME}: {table} names a column that is not in the contract")
     return data
 
 
-def spark_schema(table: str, all_strings: bool = False):
-    from pyspark.sql.types import StructField, StructType, _parse_datatype_string
+def text_schema(table: str):
+    """Every column as read (text) plus Spark's corrupt-record column: the schema the CSV is read with."""
+    from pyspark.sql.types import StringType, StructField, StructType
 
-    return StructType(
-        [
-            StructField(name, _parse_datatype_string("string" if all_strings else SPARK_TYPES[kind]), True)
-            for name, kind, _ in SCHEMAS[table][1]
-        ]
+    columns = [StructField(name, StringType(), True) for name, _, _ in SCHEMAS[table][1]]
+    return StructType([*columns, StructField(CORRUPT_COLUMN, StringType(), True)])
+
+
+def rule_checks(table: str, broken_keys: dict[str, list[str]] | None = None) -> list:
+    """(broken, reason) pairs, Spark columns, in the order validate applies the rules: the field count, then
+    per column required, pattern (a timestamp also a real calendar time), allowed values; then the keys
+    validate found broken (`broken_keys`, {column: values}, this table's part of broken_keys.json)."""
+    from pyspark.sql import functions as F
+
+    columns = SCHEMAS[table][1]
+    checks = [(F.col(CORRUPT_COLUMN).isNotNull(), f"wrong number of fields: expected {len(columns)}")]
+    for name, kind, nullable in columns:
+        value = F.coalesce(F.col(name), F.lit(""))  # Spark reads an unquoted empty field as null
+        filled = value != ""
+        if not nullable:
+            checks.append((~filled, f"{name}: required value is empty"))
+        if kind in PATTERNS:
+            broken = ~value.rlike(java_full_match(PATTERNS[kind]))
+            if kind == "timestamp":  # the pattern alone accepts 2017-02-30
+                broken = broken | F.to_timestamp_ntz(value, F.lit(SPARK_TIMESTAMP_FORMAT)).isNull()
+            checks.append((filled & broken, f"{name}: {kind} rule"))
+        allowed = ALLOWED_VALUES.get((table, name))
+        if allowed:
+            checks.append((filled & ~value.isin(list(allowed)), f"{name}: value not allowed"))
+    for name, keys in (broken_keys or {}).items():
+        if keys:  # isin becomes a hash-set lookup (InSet) past a few values
+            checks.append((F.col(name).isin(list(keys)), f"{name}: broken key ({BROKEN_KEYS_NAME})"))
+    return checks
+
+
+def reason_column(table: str, broken_keys: dict[str, list[str]] | None = None):
+    """The first broken rule of each row, null for a row to keep."""
+    from pyspark.sql import functions as F
+
+    return F.coalesce(*[F.when(broken, F.lit(reason)) for broken, reason in rule_checks(table, broken_keys)])
+
+
+def typed_columns(table: str) -> list:
+    """A kept row's text values -> the contract's types (an empty field -> null)."""
+    from pyspark.sql import functions as F
+
+    typed = []
+    for name, kind, _ in SCHEMAS[table][1]:
+        value = F.when(F.col(name) != "", F.col(name))
+        if kind == "timestamp":
+            value = F.to_timestamp_ntz(value, F.lit(SPARK_TIMESTAMP_FORMAT))
+        elif SPARK_TYPES[kind] != "string":
+            value = value.cast(SPARK_TYPES[kind])
+        typed.append(value.alias(name))
+    return typed
+
+
+def read_landed(spark, table: str, source_path: str):
+    """bronze/<table>/ as text columns (multi-line: review texts hold line breaks inside quotes)."""
+    return (
+        spark.read.schema(text_schema(table))
+        .option("header", True)
+        .option("multiLine", True)
+        .option("quote", '"')
+        .option("escape", '"')
+        .option("encoding", "UTF-8")
+        .option("mode", "PERMISSIVE")
+        .option("columnNameOfCorruptRecord", CORRUPT_COLUMN)
+        .csv(f"{source_path}{table}/")
     )
 
 
-def main() -> None:  # pragma: no cover - runs inside AWS Glue
+def convert_table(spark, table: str, paths: dict[str, str], broken_keys: dict[str, list[str]]) -> None:
+    """One table: its kept rows, typed, replace <target_path><table>/; its left-out rows, as read and with
+    their reason, replace <quarantine_path>glue/<table>/. The CSV is parsed once (persisted between the two)."""
+    from pyspark import StorageLevel
+    from pyspark.sql import functions as F
+
+    names = [name for name, _, _ in SCHEMAS[table][1]]
+    checked = (
+        read_landed(spark, table, paths["source_path"])
+        .withColumn(REASON_COLUMN, reason_column(table, broken_keys))
+        .persist(StorageLevel.MEMORY_AND_DISK)
+    )
+    try:
+        (
+            checked.filter(F.col(REASON_COLUMN).isNull())
+            .select(typed_columns(table))
+            .write.mode("overwrite")
+            .option("compression", "snappy")
+            .parquet(f"{paths['target_path']}{table}/")
+        )
+        (
+            checked.filter(F.col(REASON_COLUMN).isNotNull())
+            .select(REASON_COLUMN, *names, CORRUPT_COLUMN)
+            .write.mode("overwrite")
+            .option("header", True)
+            .option("escape", '"')
+            .option("ignoreLeadingWhiteSpace", False)  # the values as read (the writer trims by default)
+            .option("ignoreTrailingWhiteSpace", False)
+            .csv(f"{paths['quarantine_path']}{GLUE_QUARANTINE}/{table}/")
+        )
+    finally:
+        checked.unpersist()
+
+
+def configure(spark) -> None:
+    """Session settings the conversion relies on, whatever the cluster's defaults."""
+    # Zone-less source times stay as written (TIMESTAMP_NTZ); an impossible time is null, not an error
+    # (CORRECTED: Spark 3's strict parser, no "different result since Spark 3.0" exception).
+    spark.conf.set("spark.sql.session.timeZone", "UTC")
+    spark.conf.set("spark.sql.legacy.timeParserPolicy", "CORRECTED")
+    spark.conf.set("spark.sql.ansi.enabled", "false")
+    spark.conf.set("spark.sql.parquet.writeLegacyFormat", "false")  # decimal(12,2) as INT64, as pyarrow
+    # No _SUCCESS marker beside the parts: COPY ... FORMAT AS PARQUET reads every object under the prefix.
+    spark.conf.set("mapreduce.fileoutputcommitter.marksuccessfuljobs", "false")
+
+
+def main() -> None:
     from awsglue.context import GlueContext
     from awsglue.job import Job
     from awsglue.utils import getResolvedOptions
@@ -192,28 +277,11 @@ def main() -> None:  # pragma: no cover - runs inside AWS Glue
             "writes it before this job runs; run the DAG, not the job alone"
         ) from err
     broken_keys = read_broken_keys(text)
-    spark.conf.set("spark.sql.session.timeZone", "UTC")  # source times are zone-less: keep them as written
-    spark.conf.set("spark.sql.parquet.outputTimestampType", "TIMESTAMP_MICROS")
+    configure(spark)
     job = Job(glue)
     job.init(options["JOB_NAME"], options)
     for table in SCHEMAS:
-        raw = (
-            spark.read.schema(spark_schema(table, all_strings=True))
-            .option("header", True)
-            .option("multiLine", True)  # review texts hold line breaks inside quotes
-            .option("quote", '"')
-            .option("escape", '"')
-            .option("encoding", "UTF-8")
-            .csv(f"{paths['source_path']}{table}/")
-        )
-        dropped = broken_keys.get(table, {})
-        rows = raw.rdd.mapPartitions(lambda part, t=table, d=dropped: transform_rows(t, (list(r) for r in part), d))
-        (
-            spark.createDataFrame(rows, spark_schema(table))
-            .write.mode("overwrite")
-            .option("compression", "snappy")
-            .parquet(f"{paths['target_path']}{table}/")
-        )
+        convert_table(spark, table, paths, broken_keys.get(table, {}))
     job.commit()
 
 

@@ -51,8 +51,9 @@ def typed_table(source: SourceFile, rows: pa.Table) -> pa.Table:
 
 
 def parquet_bytes(table: pa.Table) -> bytes:
+    """Snappy Parquet; decimal(12, 2) stored as INT64, as Spark (the Glue job) writes it."""
     sink = io.BytesIO()
-    pq.write_table(table, sink, compression="snappy")
+    pq.write_table(table, sink, compression="snappy", store_decimal_as_integer=True)
     return sink.getvalue()
 
 

@@ -4,6 +4,11 @@ Local: DuckDB, all nine tables in one transaction (a failed load leaves raw as i
 single-writer connection (the task runs in the olist_warehouse pool).
 AWS: the provider's S3ToRedshiftOperator, `COPY ... FORMAT AS PARQUET` with the Redshift IAM role, method
 REPLACE (DELETE + COPY in one transaction per table); `raw_table_ddl()` creates the tables first.
+
+A raw table has exactly the contract's columns, in the contract's order, with their types, and nothing else:
+COPY from Parquet maps the file's columns by position and fails unless the file has as many as the table,
+and the Parquet (the local converter's and the Glue job's) holds exactly those columns. One definition,
+`column_definitions`, serves Redshift and DuckDB.
 """
 
 from __future__ import annotations
@@ -15,12 +20,11 @@ from olist_dw.lake import BRONZE_PARQUET
 from olist_dw.warehouse import connect_for_write, fetch_row
 
 RAW_SCHEMA = "raw"
-LOADED_AT = "_loaded_at"
 
 
 def column_definitions(source: SourceFile) -> str:
-    cols = [f'"{c.name}" {SQL_TYPES[c.kind]}' for c in source.columns]
-    return ", ".join([*cols, f"{LOADED_AT} timestamp"])
+    """The raw table's columns: the source file's, in its order, with the contract's types."""
+    return ", ".join(f'"{c.name}" {SQL_TYPES[c.kind]}' for c in source.columns)
 
 
 def raw_table_ddl(sources: tuple[SourceFile, ...] = SOURCES) -> list[str]:
@@ -46,7 +50,7 @@ def load_local(warehouse_path: Path, lake_dir: Path, sources: tuple[SourceFile, 
             columns = ", ".join(f'"{c.name}"' for c in source.columns)
             con.execute(f"create or replace table {RAW_SCHEMA}.{source.table} ({column_definitions(source)})")
             con.execute(
-                f"insert into {RAW_SCHEMA}.{source.table} select {columns}, current_timestamp::timestamp "
+                f"insert into {RAW_SCHEMA}.{source.table} select {columns} "
                 f"from read_parquet('{folder.as_posix()}/*.parquet')"
             )
             counts[source.table] = fetch_row(con, f"select count(*) from {RAW_SCHEMA}.{source.table}")[0]
