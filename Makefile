@@ -7,14 +7,14 @@ STAMP := $(VENV)/.installed
 export DO_NOT_TRACK := 1
 export AIRFLOW__COSMOS__ENABLE_TELEMETRY := False
 
-.PHONY: demo test venv lint typecheck pytest manifest airflow dashboard browser postgres lock clean bench-generate bench-batch lint-infra lint-sql
+.PHONY: demo test venv lint typecheck pytest manifest airflow dashboard browser postgres lock clean bench-generate bench-batch lint-infra lint-sql java
 
 ## demo: set up the environment if missing, then run the whole pipeline locally (embedded default)
 demo: venv manifest postgres
 	$(BIN)/olist-dw demo
 
 ## test: set up the environment if missing, then lint and run the whole test suite
-test: venv manifest browser postgres lint lint-sql typecheck lint-infra pytest
+test: venv manifest browser java postgres lint lint-sql typecheck lint-infra pytest
 
 venv: $(STAMP)
 
@@ -93,6 +93,15 @@ browser:
 	  if [ "$$(id -u)" = 0 ]; then sudo=; else sudo="sudo -n"; fi; \
 	  $$sudo apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$sudo apt-get install -y -qq chromium >/dev/null; \
 	} || echo "warning: could not install chromium (needs root or sudo, and apt): browser tests will be skipped"
+
+## java: install Debian's Java runtime for the Glue job's Spark tests (once; nothing to do when present). The man
+## folder is made first: slim Debian images lack it and the JRE's postinst fails without it.
+java:
+	@command -v java >/dev/null || { \
+	  if [ "$$(id -u)" = 0 ]; then sudo=; else sudo="sudo -n"; fi; \
+	  $$sudo mkdir -p /usr/share/man/man1 && $$sudo apt-get update -qq && \
+	  DEBIAN_FRONTEND=noninteractive $$sudo apt-get install -y -qq openjdk-17-jre-headless >/dev/null; \
+	} || echo "warning: could not install openjdk-17-jre-headless (needs root or sudo, and apt): Spark tests will be skipped"
 
 ## postgres: install Debian's PostgreSQL server for the local Airflow's metadata DB (once; nothing to do when
 ## present). The project runs its own server under OLIST_HOME/postgres (`olist-dw metadb start|stop|status`).

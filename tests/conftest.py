@@ -1,8 +1,9 @@
 """Shared fixtures: every test gets its own OLIST_HOME so that no test touches the user's state.
 
 Under CI (the environment variable CI set, as `.ci/run` and CI runners set it), a test that needs something the
-project's own files install (chromium for the `browser` tests, by `make browser`) or the real Olist files beside
-the project (the `real_data_dir` fixture) fails instead of skipping: a green CI must have run them."""
+project's own files install (chromium for the `browser` tests, by `make browser`; Java for the `spark` tests, by
+`make java`) or the real Olist files beside the project (the `real_data_dir` fixture) fails instead of skipping:
+a green CI must have run them."""
 
 from __future__ import annotations
 
@@ -25,8 +26,10 @@ def running_in_ci() -> bool:
 
 
 def must_not_skip_in_ci(item: pytest.Item) -> bool:
-    """Tests whose skip means CI did not test what it claims to: the browser tests and the real-data tests."""
-    return item.get_closest_marker("browser") is not None or "real_data_dir" in getattr(item, "fixturenames", ())
+    """Tests whose skip means CI did not test what it claims to: the browser, Spark and real-data tests."""
+    if item.get_closest_marker("browser") is not None or item.get_closest_marker("spark") is not None:
+        return True
+    return "real_data_dir" in getattr(item, "fixturenames", ())
 
 
 @pytest.hookimpl(wrapper=True)
