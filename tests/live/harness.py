@@ -31,6 +31,7 @@ import socket
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -95,6 +96,8 @@ class LiveAirflow:
         self.server_errors: list[str] = []  # "METHOD path -> 500 body" of every 5xx we met
         self.log_dir = home / "live-logs"
         self._token: str | None = None
+        self._prepared = False
+        self._count_lock = threading.Lock()  # benchmarks call from several threads
         self._env: dict[str, str] | None = None
         self.client = httpx.Client(base_url=f"http://127.0.0.1:{self.port}", timeout=60)
 
@@ -139,15 +142,20 @@ class LiveAirflow:
         """Metadata DB (started, migrated) and the warehouse pool, as `olist-dw airflow` does."""
         from olist_dw.airflow_local import ensure_airflow_db
 
-        with _patched_environ(self.extra_env):
-            ensure_airflow_db(self.settings())
+        if not self._prepared:
+            with _patched_environ(self.extra_env):
+                ensure_airflow_db(self.settings())
+            self._prepared = True
 
     def start(self, components: tuple[str, ...] = COMPONENTS, timeout: float = 180) -> None:
         self.log_dir.mkdir(parents=True, exist_ok=True)
-        if not self.processes:
-            self.prepare()
-        for name in components:
+        self.prepare()
+        # The api-server first: tasks the scheduler starts call its execution API at once.
+        ordered = sorted(components, key=lambda name: name != "api-server")
+        for name in ordered:
             self.start_component(name)
+            if name == "api-server":
+                self.wait_until_ready(timeout)
         self.wait_until_ready(timeout)
 
     def start_component(self, name: str) -> subprocess.Popen:
@@ -246,9 +254,10 @@ class LiveAirflow:
         if not path.startswith("/auth/"):
             kwargs.setdefault("headers", {})["Authorization"] = f"Bearer {self.token()}"
         response = self.client.request(method, path, **kwargs)
-        self.statuses[response.status_code] += 1
-        if response.status_code >= 500:
-            self.server_errors.append(f"{method} {path} -> {response.status_code} {response.text[:300]}")
+        with self._count_lock:
+            self.statuses[response.status_code] += 1
+            if response.status_code >= 500:
+                self.server_errors.append(f"{method} {path} -> {response.status_code} {response.text[:300]}")
         return response
 
     def api(self, method: str, path: str, **kwargs: Any) -> Any:
@@ -315,7 +324,9 @@ class LiveAirflow:
         log = self.log_dir / "api-server.log"
         if not log.exists():
             return []
-        pattern = re.compile(r'"\s*(GET|POST|PATCH|PUT|DELETE) [^"]*" 5\d\d')
+        # Airflow's access log: `request finished ... method=POST path=/... status_code=500` (uvicorn's own
+        # format, `"POST /path HTTP/1.1" 500`, too).
+        pattern = re.compile(r'status_code=5\d\d\b|"\s*(GET|POST|PATCH|PUT|DELETE) [^"]*" 5\d\d\b')
         return [line[:300] for line in log.read_text(errors="replace").splitlines() if pattern.search(line)]
 
 
