@@ -36,7 +36,8 @@ class Settings(BaseSettings):
         0.01,
         ge=0,
         le=1,
-        description="A source file with a larger share of quarantined rows fails the batch run.",
+        description="A source file with a larger share of quarantined rows (row rules or broken keys, cascades "
+        "included) fails the batch run at validate.",
     )
     task_retries: int = Field(2, ge=0, description="Retries of every pipeline task (0 in tests: fail fast).")
 
