@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import socket
+import urllib.request
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -22,18 +23,32 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
+def _reset(endpoint: str) -> None:
+    """Empty moto's backends: they live in this process and outlive a stopped server (the next server, or an
+    in-process mock, would find this test's tables)."""
+    request = urllib.request.Request(f"{endpoint}/moto-api/reset", method="POST")
+    with urllib.request.urlopen(request, timeout=30) as response:  # noqa: S310 (loopback, our own server)
+        response.read()
+
+
 @contextmanager
 def moto_server() -> Iterator[str]:
-    """moto's ThreadedMotoServer on a free loopback port; yields its endpoint URL, stops it at the end."""
+    """moto's ThreadedMotoServer on a free loopback port, empty; yields its endpoint URL; at the end empties
+    moto's state again and stops the server."""
     from moto.server import ThreadedMotoServer
 
     port = free_port()
+    endpoint = f"http://127.0.0.1:{port}"
     server = ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
     server.start()
     try:
-        yield f"http://127.0.0.1:{port}"
+        _reset(endpoint)
+        yield endpoint
     finally:
-        server.stop()
+        try:
+            _reset(endpoint)
+        finally:
+            server.stop()
 
 
 @dataclass(frozen=True)
