@@ -36,6 +36,7 @@ import json
 import os
 import re
 import sys
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 CONTRACT_NAME = "olist_sources.json"
@@ -210,38 +211,50 @@ def read_landed(spark, table: str, source_path: str):
     )
 
 
-def convert_table(spark, table: str, paths: dict[str, str], broken_keys: dict[str, list[str]]) -> None:
+def checked_rows(spark, table: str, paths: dict[str, str], broken_keys: dict[str, list[str]]):
+    """bronze/<table>/ as read, with the reason of each row to leave out (null: keep it)."""
+    return read_landed(spark, table, paths["source_path"]).withColumn(REASON_COLUMN, reason_column(table, broken_keys))
+
+
+def convert_table(spark, table: str, paths: dict[str, str], broken_keys: dict[str, list[str]]) -> dict[str, int]:
     """One table: its kept rows, typed, replace <target_path><table>/; its left-out rows, as read and with
-    their reason, replace <quarantine_path>glue/<table>/. The CSV is parsed once (persisted between the two)."""
-    from pyspark import StorageLevel
+    their reason, replace <quarantine_path>glue/<table>/. Returns the rows read and left out.
+
+    The conversion counts the left-out rows as it writes (an Observation: no second pass), so a file with
+    none is parsed once; only a file with left-out rows (few: validate failed the run on a file with too
+    many) is read a second time to write them."""
+    from pyspark.sql import Observation
     from pyspark.sql import functions as F
 
-    names = [name for name, _, _ in SCHEMAS[table][1]]
-    checked = (
-        read_landed(spark, table, paths["source_path"])
-        .withColumn(REASON_COLUMN, reason_column(table, broken_keys))
-        .persist(StorageLevel.MEMORY_AND_DISK)
+    counts = Observation(f"rows of {table}")
+    checked = checked_rows(spark, table, paths, broken_keys).observe(
+        counts, F.count(F.lit(1)).alias("rows"), F.count(F.col(REASON_COLUMN)).alias("left_out")
     )
-    try:
-        (
-            checked.filter(F.col(REASON_COLUMN).isNull())
-            .select(typed_columns(table))
-            .write.mode("overwrite")
-            .option("compression", "snappy")
-            .parquet(f"{paths['target_path']}{table}/")
-        )
-        (
-            checked.filter(F.col(REASON_COLUMN).isNotNull())
-            .select(REASON_COLUMN, *names, CORRUPT_COLUMN)
-            .write.mode("overwrite")
-            .option("header", True)
-            .option("escape", '"')
-            .option("ignoreLeadingWhiteSpace", False)  # the values as read (the writer trims by default)
-            .option("ignoreTrailingWhiteSpace", False)
-            .csv(f"{paths['quarantine_path']}{GLUE_QUARANTINE}/{table}/")
-        )
-    finally:
-        checked.unpersist()
+    (
+        checked.filter(F.col(REASON_COLUMN).isNull())
+        .select(typed_columns(table))
+        .write.mode("overwrite")
+        .option("compression", "snappy")
+        .parquet(f"{paths['target_path']}{table}/")
+    )
+    result = {"rows": counts.get["rows"], "left_out": counts.get["left_out"]}
+    names = [name for name, _, _ in SCHEMAS[table][1]]
+    left_out = (
+        checked_rows(spark, table, paths, broken_keys)
+        .filter(F.col(REASON_COLUMN).isNotNull())
+        .select(REASON_COLUMN, *names, CORRUPT_COLUMN)
+    )
+    if not result["left_out"]:  # an empty folder replaces the last run's, without reading the file again
+        left_out = spark.createDataFrame([], left_out.schema)
+    (
+        left_out.write.mode("overwrite")
+        .option("header", True)
+        .option("escape", '"')
+        .option("ignoreLeadingWhiteSpace", False)  # the values as read (the writer trims by default)
+        .option("ignoreTrailingWhiteSpace", False)
+        .csv(f"{paths['quarantine_path']}{GLUE_QUARANTINE}/{table}/")
+    )
+    return result
 
 
 def configure(spark) -> None:
@@ -280,8 +293,12 @@ def main() -> None:
     configure(spark)
     job = Job(glue)
     job.init(options["JOB_NAME"], options)
-    for table in SCHEMAS:
-        convert_table(spark, table, paths, broken_keys.get(table, {}))
+    # A multi-line CSV is read by one task: the tables' jobs run side by side so every core has work.
+    with ThreadPoolExecutor(max_workers=len(SCHEMAS)) as pool:
+        runs = [pool.submit(convert_table, spark, t, paths, broken_keys.get(t, {})) for t in SCHEMAS]
+        for table, run in zip(SCHEMAS, runs, strict=True):
+            counts = run.result()  # the first table's error, if any
+            print(f"{table}: {counts['rows']} rows read, {counts['left_out']} left out", flush=True)
     job.commit()
 
 
