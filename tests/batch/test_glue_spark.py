@@ -178,7 +178,9 @@ def test_timestamps_are_zone_less_on_both_paths(runs):
 
 
 def ddl_columns(statement: str) -> list[str]:
-    return re.findall(r'"([^"]+)" ', statement[statement.index("(") + 1 :])
+    """Column names of a CREATE TABLE, quoted or not (commas inside a type's parentheses are not splits)."""
+    body = statement[statement.index("(") + 1 : statement.rindex(")")]
+    return [part.split()[0].strip('"') for part in re.split(r",(?![^()]*\))", body)]
 
 
 @pytest.mark.parametrize("table", [s.table for s in SOURCES])
