@@ -5,7 +5,8 @@ Parquet file; on AWS an AssetWatcher on the SQS queue of S3 "Object Created" eve
 max_active_runs=1: files landing during a run coalesce into the next run (replaces the original design's
 CheckIfAnotherRunIsActive + wait). dbt `tag:realtime` (the staging view stg_sim__order_items,
 fct_items_sold, gold_sim and their tests) runs as one `dbt build` through Cosmos; the publish step then swaps
-the realtime schema into the serving snapshot the dashboard reads.
+the realtime schema into the serving snapshot the dashboard reads. On AWS a first task registers the Glue
+partitions of the newly landed files (Spectrum reads only catalogued partitions).
 """
 
 from __future__ import annotations
@@ -23,6 +24,12 @@ settings = get_settings()
 target = get_target(settings)
 
 
+@task
+def register_realtime_partitions() -> dict[str, int]:
+    """Where the warehouse reads only catalogued partitions (Spectrum), register those of the new files."""
+    return get_target(get_settings()).register_realtime_partitions()
+
+
 @task(pool=target.warehouse_pool or "default_pool")
 def publish_realtime() -> dict[str, int]:
     """Make the realtime tables visible to readers (locally: swap them into the serving snapshot)."""
@@ -38,6 +45,8 @@ def publish_realtime() -> dict[str, int]:
 )
 def olist_realtime():
     dbt_build = cosmos_config.dbt_build_task("dbt_build_realtime", select=["tag:realtime"], target=target)
+    if target.registers_lake_partitions:
+        register_realtime_partitions() >> dbt_build
     dbt_build >> publish_realtime()
 
 

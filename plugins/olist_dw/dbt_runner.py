@@ -5,8 +5,9 @@ from __future__ import annotations
 import gc
 import os
 import sys
+from functools import cache
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from olist_dw.errors import UserFacingError
 from olist_dw.settings import DBT_PROJECT_DIR
@@ -15,6 +16,14 @@ if TYPE_CHECKING:
     from olist_dw.targets import Target
 
 MANIFEST_PATH = DBT_PROJECT_DIR / "target" / "manifest.json"
+
+
+@cache
+def project_vars() -> dict[str, Any]:
+    """The `vars:` of dbt_project.yml: facts dbt and the Python side share (published schemas, lookback)."""
+    import yaml
+
+    return yaml.safe_load((DBT_PROJECT_DIR / "dbt_project.yml").read_text())["vars"]
 
 
 def run_dbt(args: list[str], target: Target) -> None:

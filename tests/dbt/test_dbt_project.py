@@ -188,7 +188,7 @@ def test_redshift_target_parses_and_compiles_the_dispatched_sql(tmp_path: Path) 
     assert "generate_series" not in (out / "marts" / "dim_dates.sql").read_text()
     assert "strip_accents" not in (out / "staging" / "olist" / "stg_olist__geolocation.sql").read_text()
 
-    # The simulator's orders: Spectrum's nested navigation and produced_at's day, no DuckDB unnest or dt folder.
+    # The simulator's orders: Spectrum's nested navigation (no DuckDB unnest) and the dt partition key.
     realtime = invoke_dbt(
         ["compile", "--select", "stg_sim__order_items", "--no-populate-cache", "--no-introspect", *dbt_paths(tmp_path)],
         DBT_PROJECT_DIR,
@@ -197,7 +197,7 @@ def test_redshift_target_parses_and_compiles_the_dispatched_sql(tmp_path: Path) 
     assert realtime.success, realtime.exception
     sim_items = (out / "staging" / "sim" / "stg_sim__order_items.sql").read_text()
     assert '"bronze_sim_ext"."sim_orders" as o, o.items as i' in sim_items
-    assert "unnest(" not in sim_items and "o.dt" not in sim_items and "cast(o.produced_at as date)" in sim_items
+    assert "unnest(" not in sim_items and "cast(o.dt as date) as arrival_date" in sim_items
     assert manifest.nodes["model.olist.stg_sim__order_items"].config.get("bind") is False
 
 

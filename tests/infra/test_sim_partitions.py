@@ -89,3 +89,35 @@ def test_a_table_without_the_partition_keys_is_refused_by_name(aws_env, main_tem
         glue.create_table(DatabaseName="olist_lake", TableInput=unpartitioned)
         with pytest.raises(UserFacingError, match=r"olist_lake\.sim_orders has partition keys \[\], not \[dt, hour\]"):
             register_sim_partitions(glue, "olist_lake", "sim_orders", ["bronze-sim/dt=2026-12-02/hour=07/a.parquet"])
+
+
+def test_the_aws_target_registers_the_partitions_of_the_lookback_window(
+    aws_env, main_template, monkeypatch, olist_home
+):
+    """What olist_realtime runs before dbt on AWS: the files of today and the lookback days (UTC), not older."""
+    from datetime import UTC, datetime, timedelta
+
+    from olist_dw.dbt_runner import project_vars
+    from olist_dw.settings import Settings
+    from olist_dw.targets import get_target
+
+    monkeypatch.setenv("OLIST_TARGET", "aws")
+    monkeypatch.setenv("OLIST_S3_BUCKET", LAKE)
+    lookback = int(project_vars()["realtime_lookback_days"])
+    today = datetime.now(UTC).date()
+    days = [f"{today - timedelta(days=n):%Y-%m-%d}" for n in (0, lookback, lookback + 1)]
+    with mock_aws():
+        s3 = boto3.client("s3", region_name="us-east-1")
+        s3.create_bucket(Bucket=LAKE)
+        for day in days:
+            s3.put_object(Bucket=LAKE, Key=f"bronze-sim/dt={day}/hour=07/part.parquet", Body=b"x")
+        glue = boto3.client("glue", region_name="us-east-1")
+        glue.create_database(DatabaseInput={"Name": "olist_lake"})
+        glue.create_table(DatabaseName="olist_lake", TableInput=table_input(main_template))
+
+        target = get_target(Settings())
+        assert target.registers_lake_partitions
+        assert target.register_realtime_partitions() == {"files": 2, "partitions_registered": 2}
+        assert target.register_realtime_partitions() == {"files": 2, "partitions_registered": 0}  # idempotent
+        partitions = glue.get_partitions(DatabaseName="olist_lake", TableName="sim_orders")["Partitions"]
+    assert sorted(tuple(p["Values"]) for p in partitions) == sorted((day, "07") for day in days[:2])

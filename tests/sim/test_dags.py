@@ -56,6 +56,9 @@ def test_aws_wiring_watches_the_sqs_queue(olist_home, monkeypatch):
     (watcher,) = asset.watchers
     assert isinstance(watcher.trigger, SqsSensorTrigger)
     assert watcher.trigger.sqs_queue.endswith("/olist-bronze-sim")
+    # Spectrum reads only catalogued partitions: they are registered before dbt reads them.
+    realtime = dags["olist_realtime"]
+    assert realtime.get_task("dbt_build_realtime").upstream_task_ids == {"register_realtime_partitions"}
 
 
 @pytest.mark.parametrize("name", REALTIME_FILES)

@@ -1,18 +1,6 @@
 {#- How the simulated orders in the lake are read, per warehouse: locally DuckDB reads the Parquet files in
-    place (hive partitions dt=/hour=); on Redshift, Spectrum reads the Glue table, which has no partition keys. -#}
-
-{#- Arrival day of an order row: the dt= folder locally; produced_at's day on Redshift (minutes apart). -#}
-{% macro sim_arrival_date(orders_alias) -%}
-    {{ return(adapter.dispatch('sim_arrival_date', 'olist')(orders_alias)) }}
-{%- endmacro %}
-
-{% macro default__sim_arrival_date(orders_alias) -%}
-    cast({{ orders_alias }}.produced_at as date)
-{%- endmacro %}
-
-{% macro duckdb__sim_arrival_date(orders_alias) -%}
-    cast({{ orders_alias }}.dt as date)
-{%- endmacro %}
+    place (hive partitions dt=/hour=); on Redshift, Spectrum reads the Glue table sim_orders, partitioned by the
+    same dt/hour folders (the realtime DAG registers new partitions before dbt runs). -#}
 
 {#- FROM clause of the orders with their nested items unnested, one row per item. Both unnest in the FROM
     clause on the source itself: Redshift Spectrum navigates nested columns only there. -#}

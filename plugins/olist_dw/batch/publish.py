@@ -18,29 +18,20 @@ The published schemas are defined once, in the dbt project's vars (`blue_green_s
 
 from __future__ import annotations
 
-from functools import cache
 from pathlib import Path
-from typing import Any
 
-import yaml
-
-from olist_dw.settings import DBT_PROJECT_DIR
+from olist_dw.dbt_runner import project_vars
 from olist_dw.warehouse import publish
-
-
-@cache
-def _dbt_vars() -> dict[str, Any]:
-    return yaml.safe_load((DBT_PROJECT_DIR / "dbt_project.yml").read_text())["vars"]
 
 
 def published_schemas() -> tuple[str, ...]:
     """The schemas the batch publishes as a whole (dbt var `blue_green_schemas`): marts and gold."""
-    return tuple(_dbt_vars()["blue_green_schemas"])
+    return tuple(project_vars()["blue_green_schemas"])
 
 
 def bi_schemas() -> tuple[str, ...]:
     """Every schema the BI role reads (dbt var `bi_schemas`): the published ones and realtime."""
-    return tuple(_dbt_vars()["bi_schemas"])
+    return tuple(project_vars()["bi_schemas"])
 
 
 PUBLISHED_SCHEMAS = published_schemas()

@@ -17,6 +17,9 @@ DBT_PROFILE_NAME = "olist"
 SQS_POLL_SECONDS = 5  # between ReceiveMessage calls when the queue was empty
 
 
+SIM_TABLE = "sim_orders"  # the Glue/Spectrum table of bronze-sim/ (infra/olist.yaml SimOrdersTable)
+
+
 def glue_job_arguments(settings: Settings) -> dict[str, str]:
     return {
         "--source_path": f"s3://{settings.s3_bucket}/bronze/",
@@ -36,6 +39,7 @@ class AwsTarget(Target):
     simulation_in_airflow = False  # EventBridge Scheduler invokes the Lambda; Firehose delivers
     seeds_simulation_on_first_tick = False  # `olist-dw simulate --reset` seeds DynamoDB
     warehouse_pool = None  # Redshift takes concurrent writers
+    registers_lake_partitions = True  # Spectrum reads only the Glue partitions of sim_orders
 
     def lake(self):
         from olist_dw.lake import S3Lake
@@ -158,6 +162,30 @@ class AwsTarget(Target):
         )
         uri = f"s3://{s.s3_bucket}/bronze-sim/" if s.s3_bucket else None
         return bronze_sim_asset(uri=uri, watchers=[AssetWatcher(name="bronze_sim_sqs", trigger=trigger)])
+
+    def register_realtime_partitions(self) -> dict[str, int]:
+        """Register in Glue the dt/hour partitions of the bronze-sim/ files of the lookback window (today, UTC,
+        and `realtime_lookback_days` before: what the micro-batch reads). Listing the window rather than
+        trusting the triggering events also catches a file whose event was missed. Idempotent."""
+        from datetime import UTC, datetime, timedelta
+
+        from airflow.providers.amazon.aws.hooks.base_aws import AwsBaseHook
+
+        from olist_dw.dbt_runner import project_vars
+        from olist_dw.infra.sim_partitions import SIM_PREFIX, register_sim_partitions
+
+        s = self.settings
+        today = datetime.now(UTC).date()
+        lookback = int(project_vars()["realtime_lookback_days"])
+        lake = self.lake()
+        keys = [
+            key
+            for days_ago in range(lookback + 1)
+            for key in lake.list_keys(f"{SIM_PREFIX}dt={today - timedelta(days=days_ago):%Y-%m-%d}/")
+        ]
+        glue = AwsBaseHook(aws_conn_id=s.aws_conn_id, client_type="glue", region_name=s.aws_region).get_conn()
+        registered = register_sim_partitions(glue, s.glue_database, SIM_TABLE, keys)
+        return {"files": len(keys), "partitions_registered": len(registered)}
 
     def publish_realtime(self) -> dict[str, int]:
         """Nothing to copy: on Redshift the BI role reads realtime.* directly, with dbt's grants."""

@@ -32,6 +32,10 @@ class Target(ABC):
     seeds_simulation_on_first_tick: bool
     # The Airflow pool every warehouse writer queues in, or None where the warehouse takes many writers.
     warehouse_pool: str | None
+    # The warehouse reads only the lake partitions registered in a catalog (Spectrum), so each micro-batch
+    # registers those of the newly landed files first (`register_realtime_partitions`); locally DuckDB
+    # reads the folders as they are and the DAG has no such task.
+    registers_lake_partitions: bool = False
 
     def __init__(self, settings: Settings):
         self.settings = settings
@@ -77,6 +81,10 @@ class Target(ABC):
     @abstractmethod
     def realtime_trigger_asset(self) -> Asset:
         """The bronze-sim/ asset olist_realtime is scheduled on (with its watcher where one is needed)."""
+
+    def register_realtime_partitions(self) -> dict[str, int]:
+        """Register the partitions of the files landed within the realtime lookback window (before dbt)."""
+        return {}
 
     @abstractmethod
     def publish_realtime(self) -> dict[str, int]:

@@ -1,9 +1,9 @@
 {#- One row per item of each order event as delivered: unnested, renamed and typed, duplicates kept
     (a redelivered file repeats its events; fct_items_sold keeps each event once).
 
-    A view: readers filter on arrival_date, which prunes the dt= partitions locally. With no file in the
-    lake yet (the glob would fail) it is an empty relation of the same columns; the realtime run re-creates
-    it every time, so the first file is picked up by the next run. -#}
+    A view: readers filter on arrival_date, the dt= folder the file landed in (a partition on both targets).
+    With no file in the lake yet (the glob would fail) it is an empty relation of the same columns; the
+    realtime run re-creates it every time, so the first file is picked up by the next run. -#}
 
 with
 
@@ -28,7 +28,7 @@ source as (
         o.purchased_at,
         o.produced_at,
         o.schema_version,
-        {{ olist.sim_arrival_date('o') }} as arrival_date
+        cast(o.dt as date) as arrival_date
     from {{ olist.from_sim_order_items(source('sim', 'orders'), 'o', 'i') }}
 ),
 {% else %}
