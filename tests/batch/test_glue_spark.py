@@ -7,11 +7,13 @@ loads into, and the rows it leaves out are the rows validate quarantined.
 The dataset is the small generated one, damaged the ways validate quarantines: broken keys (cut parent
 files, an impossible time), a stray character in an id, a zip prefix followed by a line break inside quotes
 (Java's `$` matches before a final line break, RE2's does not), a record with a field missing, a status
-outside the allowed values, an empty required value. One SparkSession and one run of the job per module."""
+outside the allowed values, an empty required value; the reviews (multi-line texts) are landed as .csv.gz.
+One SparkSession and one run of the job per module."""
 
 from __future__ import annotations
 
 import csv
+import gzip
 import io
 import json
 import logging
@@ -105,6 +107,9 @@ def runs(spark, generated_dataset: Path, tmp_path_factory: pytest.TempPathFactor
     shutil.copytree(generated_dataset, source)
     break_keys(source)
     damage_rows(source)
+    reviews = source / SOURCES_BY_TABLE["order_reviews"].file_name  # landed as .csv.gz, as a user may upload it
+    reviews.with_name(reviews.name + ".gz").write_bytes(gzip.compress(reviews.read_bytes()))
+    reviews.unlink()
     local, aws = LocalLake(root / "lake"), LocalLake(root / "lake-as-on-aws")
     for lake in (local, aws):
         land_all(lake, source)
@@ -156,6 +161,11 @@ def test_the_damage_was_quarantined_by_both(runs):
     rejected = {f["table"]: f["rejected"] for f in report["files"]}
     for table in ("orders", "order_items", "order_payments", "customers", "geolocation", "order_reviews"):
         assert rejected[table] > 0, table
+
+
+def test_the_reviews_were_landed_gzipped(runs):
+    """The row equality above covers a .csv.gz as landed (Spark picks the codec by the name)."""
+    assert runs["aws"].list_keys("bronze/order_reviews/") == ["bronze/order_reviews/olist_order_reviews_dataset.csv.gz"]
 
 
 @pytest.mark.parametrize("table", [s.table for s in SOURCES])
