@@ -16,7 +16,7 @@ DOC = """
 
 | step | local (embedded default) | aws |
 |---|---|---|
-| land | copy the source files into `lake/bronze/<table>/` | LocalFilesystemToS3Operator, mapped over the files |
+| land | copy the source files into `lake/bronze/<table>/` | S3 CopyObject from the inbox (`OLIST_S3_INBOX`) |
 | validate | contract checks, bad rows to `quarantine/<table>/`, an unusable file fails the run | same, on S3 |
 | convert | CSV -> snappy Parquet (pyarrow) in `bronze-parquet/<table>/` | Glue crawler + Glue job `csv_to_parquet.py` |
 | load | DuckDB `raw.*`, one transaction | S3ToRedshift `COPY ... FORMAT AS PARQUET`, IAM role |

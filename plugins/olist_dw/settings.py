@@ -62,6 +62,7 @@ class Settings(BaseSettings):
     dashboard_refresh_seconds: float = Field(
         5.0, ge=1, description="How often the dashboard's live panel re-reads realtime.gold_sim."
     )
+    docs_port: int = Field(8580, ge=1, le=65535, description="Port of `make docs`, the dbt docs (on OLIST_BIND_HOST).")
 
     # --- local Airflow ----------------------------------------------------------------------
     airflow_db: str = Field(
@@ -74,6 +75,12 @@ class Settings(BaseSettings):
     aws_conn_id: str = Field("aws_default", description="Airflow connection for AWS calls.")
     redshift_conn_id: str = Field("redshift_default", description="Airflow connection for Redshift.")
     s3_bucket: str = Field("", description="Lake bucket (from the infra stack outputs).")
+    s3_inbox: str = Field(
+        "",
+        pattern=r"^$|^s3://[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]/([^/].*/)?$",
+        description="Where olist_batch's land copies the nine source files from on AWS: s3://bucket/prefix/ "
+        "(ending in '/'); empty: s3://<OLIST_S3_BUCKET>/inbox/. Fill it with `olist-dw infra upload-source`.",
+    )
     glue_database: str = Field("olist_lake", description="Glue catalog database.")
     glue_crawler: str = Field("olist-bronze-crawler", description="Glue crawler over bronze/.")
     glue_job: str = Field("olist-csv-to-parquet", description="Glue Spark job converting CSV to Parquet.")

@@ -33,27 +33,104 @@ def aws_env(monkeypatch, olist_home):
         yield
 
 
-def test_land_upload_then_validate_on_s3(aws_env, source_dir: Path):
-    from airflow.providers.amazon.aws.transfers.local_to_s3 import LocalFilesystemToS3Operator
-
-    from olist_dw.batch.land import files_to_land
+def test_land_copies_the_inbox_into_bronze_byte_for_byte_then_validate_on_s3(aws_env, source_dir: Path):
+    from olist_dw.batch.land import land_from_inbox, upload_to_inbox
     from olist_dw.batch.validate import validate_all
     from olist_dw.lake import S3Lake
 
     lines = (source_dir / "olist_order_items_dataset.csv").read_bytes().splitlines(keepends=True)
     lines[4] = lines[4].replace(b",", b",x", 1)  # one bad order_item_id -> quarantined on S3
     (source_dir / "olist_order_items_dataset.csv").write_bytes(b"".join(lines))
-    for kwargs in files_to_land(source_dir):  # what the mapped `land.upload` task instances receive
-        LocalFilesystemToS3Operator(task_id="upload", dest_bucket=BUCKET, replace=True, **kwargs).execute({})
     s3 = boto3.client("s3", region_name=REGION)
+    upload_to_inbox(s3, source_dir, BUCKET, "inbox/")  # what `olist-dw infra upload-source` does
+
+    landed = land_from_inbox(S3Lake(BUCKET), BUCKET, "inbox/")
     keys = sorted(o["Key"] for o in s3.list_objects_v2(Bucket=BUCKET, Prefix="bronze/")["Contents"])
-    assert "bronze/orders/olist_orders_dataset.csv" in keys and len(keys) == 9
+    assert keys == sorted(landed) and len(keys) == 9
+    assert "bronze/orders/olist_orders_dataset.csv" in keys
+    for key in keys:
+        name = key.rsplit("/", 1)[-1]
+        assert s3.get_object(Bucket=BUCKET, Key=key)["Body"].read() == (source_dir / name).read_bytes(), key
 
     report = validate_all(S3Lake(BUCKET), max_fraction=0.01, write_parquet=False)
     assert report["rejected"] == 1
     rejected = s3.get_object(Bucket=BUCKET, Key="quarantine/order_items/olist_order_items_dataset.rejected.csv")
     assert b"order_item_id: not an integer" in rejected["Body"].read()
     assert s3.head_object(Bucket=BUCKET, Key="quarantine/validation_report.json")
+
+
+def test_land_from_inbox_is_idempotent_and_drops_a_stale_file(aws_env, source_dir: Path):
+    import gzip
+
+    from olist_dw.batch.land import land_from_inbox, upload_to_inbox
+    from olist_dw.lake import S3Lake
+
+    s3 = boto3.client("s3", region_name=REGION)
+    upload_to_inbox(s3, source_dir, BUCKET, "inbox/")
+    land_from_inbox(S3Lake(BUCKET), BUCKET, "inbox/")
+    # the user re-uploads orders gzipped: the inbox keeps only the new variant, bronze/orders/ only its copy
+    orders = source_dir / "olist_orders_dataset.csv"
+    (source_dir / "olist_orders_dataset.csv.gz").write_bytes(gzip.compress(orders.read_bytes()))
+    orders.unlink()
+    upload_to_inbox(s3, source_dir, BUCKET, "inbox/")
+    first = land_from_inbox(S3Lake(BUCKET), BUCKET, "inbox/")
+    again = land_from_inbox(S3Lake(BUCKET), BUCKET, "inbox/")
+
+    assert first == again
+    listed = sorted(o["Key"] for o in s3.list_objects_v2(Bucket=BUCKET, Prefix="bronze/")["Contents"])
+    assert listed == sorted(first) and len(listed) == 9
+    assert s3.list_objects_v2(Bucket=BUCKET, Prefix="bronze/orders/")["Contents"][0]["Key"] == (
+        "bronze/orders/olist_orders_dataset.csv.gz"
+    )
+    inbox = [o["Key"] for o in s3.list_objects_v2(Bucket=BUCKET, Prefix="inbox/olist_orders")["Contents"]]
+    assert inbox == ["inbox/olist_orders_dataset.csv.gz"]
+
+
+def test_land_from_inbox_names_the_missing_file_and_copies_nothing(aws_env, source_dir: Path):
+    from olist_dw.batch.land import land_from_inbox, upload_to_inbox
+    from olist_dw.errors import UserFacingError
+    from olist_dw.lake import S3Lake
+
+    s3 = boto3.client("s3", region_name=REGION)
+    upload_to_inbox(s3, source_dir, BUCKET, "inbox/")
+    s3.delete_object(Bucket=BUCKET, Key="inbox/olist_sellers_dataset.csv")
+
+    with pytest.raises(UserFacingError, match="missing file") as failed:
+        land_from_inbox(S3Lake(BUCKET), BUCKET, "inbox/")
+    assert f"s3://{BUCKET}/inbox/olist_sellers_dataset.csv" in str(failed.value)
+    assert "Contents" not in s3.list_objects_v2(Bucket=BUCKET, Prefix="bronze/")
+
+
+def test_inbox_is_olist_s3_inbox_else_the_lake_bucket(monkeypatch):
+    from pydantic import ValidationError
+
+    from olist_dw.batch.land import inbox_location
+    from olist_dw.errors import UserFacingError
+    from olist_dw.settings import Settings
+
+    assert inbox_location(Settings(s3_bucket=BUCKET)) == (BUCKET, "inbox/")
+    assert inbox_location(Settings(s3_bucket=BUCKET, s3_inbox="s3://drop-zone/olist/2026/")) == (
+        "drop-zone",
+        "olist/2026/",
+    )
+    with pytest.raises(UserFacingError, match="OLIST_S3_BUCKET"):
+        inbox_location(Settings(s3_bucket=""))
+    monkeypatch.setenv("OLIST_S3_INBOX", "s3://drop-zone/olist")  # no trailing '/': a prefix, not a key
+    with pytest.raises(ValidationError, match="s3_inbox"):
+        Settings()
+
+
+def test_upload_source_command_fills_the_configured_inbox(aws_env, source_dir: Path, monkeypatch, capsys):
+    from olist_dw.cli import main
+
+    s3 = boto3.client("s3", region_name=REGION)
+    s3.create_bucket(Bucket="drop-zone")
+    monkeypatch.setenv("OLIST_S3_INBOX", "s3://drop-zone/olist/")
+    assert main(["infra", "upload-source", "--from", str(source_dir)]) == 0
+
+    keys = sorted(o["Key"] for o in s3.list_objects_v2(Bucket="drop-zone", Prefix="olist/")["Contents"])
+    assert keys == sorted(f"olist/{p.name}" for p in source_dir.iterdir()) and len(keys) == 9
+    assert "s3://drop-zone/olist/" in capsys.readouterr().out
 
 
 def crawls_started(glue, name: str) -> int:

@@ -73,10 +73,11 @@ def publish_duckdb_snapshot() -> dict[str, int]:
     return counts
 
 
-@task(task_id="list_source_files")
-def list_source_files() -> list[dict[str, str]]:
-    """The source files to upload, as keyword arguments of the mapped upload task."""
-    from olist_dw.batch.land import files_to_land
-    from olist_dw.source_data import ensure_source_data
+@task(task_id="land")
+def land_from_inbox() -> list[str]:
+    """Copy the nine source files from the S3 inbox (OLIST_S3_INBOX, default s3://<lake>/inbox/) into
+    bronze/<table>/ server-side; a missing file fails at once, naming it."""
+    from olist_dw.batch.land import inbox_location, land_from_inbox
 
-    return files_to_land(ensure_source_data(_target().settings))
+    target = _target()
+    return land_from_inbox(target.lake(), *inbox_location(target.settings))

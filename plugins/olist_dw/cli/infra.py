@@ -6,6 +6,7 @@
     olist-dw infra simulator on|off --env dev
     olist-dw infra outputs --env dev         # the Airflow values again
     olist-dw infra package-lambda            # build the Lambda zip only
+    olist-dw infra upload-source --from DIR  # the nine Olist files -> the S3 inbox olist_batch lands from
     olist-dw infra destroy --env dev --yes
 
 AWS credentials come from the usual chain (AWS_PROFILE, SSO, a role); the region from OLIST_AWS_REGION.
@@ -49,6 +50,15 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     package = actions.add_parser("package-lambda", help="build the order generator's Lambda zip")
     package.add_argument("--out", default="build/lambda", help="output folder (default build/lambda)")
     package.set_defaults(func=run_package_lambda)
+    upload = actions.add_parser(
+        "upload-source",
+        help="upload the nine Olist files of a folder into the S3 inbox (OLIST_S3_INBOX, default "
+        "s3://$OLIST_S3_BUCKET/inbox/) that olist_batch's land copies from",
+    )
+    upload.add_argument(
+        "--from", dest="source_dir", required=True, metavar="DIR", help="folder of the nine files (.csv or .csv.gz)"
+    )
+    upload.set_defaults(func=run_upload_source)
 
 
 def _environment(args: argparse.Namespace):
@@ -59,12 +69,16 @@ def _environment(args: argparse.Namespace):
 
 
 def _session(env):
+    return _region_session(env.region)
+
+
+def _region_session(region: str):
     import boto3
     from botocore.exceptions import NoCredentialsError, NoRegionError
 
     from olist_dw.errors import UserFacingError
 
-    session = boto3.Session(region_name=env.region)
+    session = boto3.Session(region_name=region)
     try:
         if session.get_credentials() is None:
             raise NoCredentialsError()
@@ -166,4 +180,20 @@ def run_package_lambda(args: argparse.Namespace) -> int:
 
     package = build(Path(args.out))
     print(f"Lambda package: {package.path} ({package.path.stat().st_size / 1e6:.1f} MB, sha256 {package.sha256[:16]})")
+    return 0
+
+
+def run_upload_source(args: argparse.Namespace) -> int:
+    from pathlib import Path
+
+    from olist_dw.batch.land import inbox_location, upload_to_inbox
+    from olist_dw.settings import get_settings
+
+    settings = get_settings()
+    bucket, prefix = inbox_location(settings)
+    source_dir = Path(args.source_dir).expanduser().resolve()
+    client = _region_session(settings.aws_region).client("s3")
+    for key in upload_to_inbox(client, source_dir, bucket, prefix):
+        print(f"uploaded s3://{bucket}/{key}")
+    print(f"now trigger olist_batch: its land copies s3://{bucket}/{prefix} into bronze/")
     return 0

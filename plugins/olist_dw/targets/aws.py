@@ -63,8 +63,6 @@ class AwsTarget(Target):
     def batch_stages(self) -> dict[str, Any]:
         from airflow.providers.amazon.aws.operators.glue import GlueJobOperator
         from airflow.providers.amazon.aws.operators.glue_crawler import GlueCrawlerRunOperator
-        from airflow.providers.amazon.aws.operators.s3 import S3DeleteObjectsOperator
-        from airflow.providers.amazon.aws.transfers.local_to_s3 import LocalFilesystemToS3Operator
         from airflow.providers.common.sql.operators.sql import SQLExecuteQueryOperator
         from airflow.sdk import TaskGroup
 
@@ -75,14 +73,8 @@ class AwsTarget(Target):
         from olist_dw.batch.redshift import ParquetCopyOperator
 
         s = self.settings
-        with TaskGroup("land") as land:
-            clear_bronze = S3DeleteObjectsOperator(
-                task_id="clear_bronze", bucket=s.s3_bucket, prefix="bronze/", aws_conn_id=s.aws_conn_id
-            )
-            upload = LocalFilesystemToS3Operator.partial(
-                task_id="upload", dest_bucket=s.s3_bucket, aws_conn_id=s.aws_conn_id, replace=True
-            ).expand_kwargs(stages.list_source_files())
-            clear_bronze >> upload
+        # The files wait in the S3 inbox, not on a worker's disk (nothing fills that on a managed Airflow).
+        land = stages.land_from_inbox()
         with TaskGroup("validate") as validate:
             stages.validate.override(task_id="check_contract")(write_parquet=False)
         with TaskGroup("convert") as convert:
