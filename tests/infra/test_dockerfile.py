@@ -22,7 +22,7 @@ def image_env_before(index: int) -> dict[str, str]:
     env: dict[str, str] = {}
     for instruction, args in instructions()[:index]:
         if instruction == "ENV":
-            env.update(word.split("=", 1) for word in shlex.split(args) if "=" in word)
+            env.update(dict(word.partition("=")[::2] for word in shlex.split(args) if "=" in word))
     return env
 
 
@@ -36,7 +36,7 @@ def test_the_image_builds_the_manifest_for_the_aws_target():
     steps = instructions()
     (index,) = [i for i, (ins, args) in enumerate(steps) if ins == "RUN" and "dbt-manifest" in args]
     words = shlex.split(steps[index][1])
-    inline = dict(w.split("=", 1) for w in words[: words.index("python")] if "=" in w)
+    inline = dict(w.partition("=")[::2] for w in words[: words.index("python")] if "=" in w)
     env = {**image_env_before(index), **inline}
     assert env.get("OLIST_TARGET") == "aws", "dbt-manifest runs with the local target: its dbt_env and profile"
     assert words[words.index("dbt-manifest") + 1 :][:2] == ["--target", "aws"]  # the dbt-redshift output
