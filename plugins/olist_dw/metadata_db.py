@@ -92,7 +92,7 @@ def mode(settings: Settings) -> str:
         return "url"
     raise MetadataDbError(
         f"OLIST_AIRFLOW_DB={value!r} is not `postgres`, `sqlite` or a SQLAlchemy URL "
-        "(e.g. postgresql+psycopg2://user:password@host:5432/airflow)"
+        "(e.g. postgresql+psycopg2://airflow@db-host:5432/airflow, the password from PGPASSFILE)"
     )
 
 

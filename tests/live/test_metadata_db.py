@@ -13,6 +13,8 @@ from sqlalchemy.engine import make_url
 from olist_dw import metadata_db
 from olist_dw.settings import get_settings
 
+EXTERNAL_URL = "postgresql+psycopg2://me:secret@db.example:5432/airflow"  # pragma: allowlist secret
+
 
 def _query(url: str, sql: str):
     parts = make_url(url)
@@ -67,7 +69,7 @@ def test_metadb_command_starts_reports_and_stops(postgres_home):
 def test_sqlite_and_external_url_start_no_server(olist_home, monkeypatch):
     monkeypatch.setenv("OLIST_AIRFLOW_DB", "sqlite")
     assert metadata_db.ensure_running(get_settings()) == f"sqlite:///{olist_home.resolve() / 'airflow' / 'airflow.db'}"
-    external = "postgresql+psycopg2://me:secret@db.example:5432/airflow"
+    external = EXTERNAL_URL
     monkeypatch.setenv("OLIST_AIRFLOW_DB", external)
     assert metadata_db.ensure_running(get_settings()) == external
     assert not (olist_home / "postgres").exists()
@@ -76,7 +78,7 @@ def test_sqlite_and_external_url_start_no_server(olist_home, monkeypatch):
 def test_airflow_env_points_airflow_at_the_chosen_database(olist_home, monkeypatch):
     from olist_dw.airflow_local import airflow_env
 
-    monkeypatch.setenv("OLIST_AIRFLOW_DB", "postgresql+psycopg2://me:secret@db.example:5432/airflow")
+    monkeypatch.setenv("OLIST_AIRFLOW_DB", EXTERNAL_URL)
     assert airflow_env(get_settings())["AIRFLOW__DATABASE__SQL_ALCHEMY_CONN"].endswith("@db.example:5432/airflow")
 
 
