@@ -24,8 +24,8 @@ DOC = """
 | publish | snapshot `marts`+`gold` into `serving/analytics.duckdb` | swap the `__build` schemas in one transaction |
 
 Publish runs only when every dbt test passed: a failed run leaves the published marts unchanged.
-It emits the `olist_gold` asset. Trigger it by hand or with `make demo`; source files come from
-`OLIST_SOURCE_DIR` (or the generated `OLIST_HOME/source`).
+It emits the `olist_gold` asset. Trigger it by hand or with `make demo`; locally the source files come from
+`OLIST_SOURCE_DIR` (or the generated `OLIST_HOME/source`), on AWS from the S3 inbox (`OLIST_S3_INBOX`).
 """
 
 settings = get_settings()
