@@ -7,7 +7,7 @@ STAMP := $(VENV)/.installed
 export DO_NOT_TRACK := 1
 export AIRFLOW__COSMOS__ENABLE_TELEMETRY := False
 
-.PHONY: demo test venv lint typecheck pytest manifest airflow dashboard browser postgres lock clean bench-generate bench-batch lint-infra lint-sql java
+.PHONY: demo test venv lint typecheck pytest manifest airflow dashboard docs browser postgres lock clean bench-generate bench-batch lint-infra lint-sql java
 
 ## demo: set up the environment if missing, then run the whole pipeline locally (embedded default)
 demo: venv manifest postgres
@@ -86,6 +86,10 @@ airflow: venv manifest postgres
 ## dashboard: serve the read-only BI dashboard on http://localhost:8501
 dashboard: venv
 	$(BIN)/olist-dw dashboard
+
+## docs: build the dbt docs (models, columns, tests, exposures, lineage) and serve them on http://localhost:8580
+docs: venv
+	$(BIN)/olist-dw docs --serve
 
 ## browser: install Debian's chromium for the dashboard's browser tests (once; nothing to do when present)
 browser:

@@ -13,6 +13,7 @@ import time
 from pathlib import Path
 
 from olist_dw import metadata_db
+from olist_dw.docs_site import docs_dir
 from olist_dw.errors import UserFacingError
 from olist_dw.settings import PROJECT_ROOT, Settings
 from olist_dw.targets.local import WAREHOUSE_POOL
@@ -44,6 +45,11 @@ def airflow_env(settings: Settings) -> dict[str, str]:
     # to ::1 first); a URL the user set wins.
     port = env.get("AIRFLOW__API__PORT", "8080")
     env.setdefault("AIRFLOW__CORE__EXECUTION_API_SERVER_URL", f"http://{settings.client_host}:{port}/execution/")
+    # Cosmos's Airflow 3 plugin shows the dbt docs `make docs` builds under Browse ("index not found" before).
+    env.setdefault(
+        "AIRFLOW__COSMOS__DBT_DOCS_PROJECTS",
+        json.dumps({"olist": {"dir": str(docs_dir(settings)), "name": "dbt Docs"}}),
+    )
     # `airflow standalone` starts its components as `airflow ...` subprocesses found on PATH: put this
     # environment's bin/ first (make runs .venv/bin/olist-dw without activating the venv).
     env["PATH"] = os.pathsep.join([str(Path(sys.executable).parent), env.get("PATH", "")])

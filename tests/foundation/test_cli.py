@@ -20,6 +20,7 @@ EXPECTED_COMMANDS = {
     "airflow",
     "dbt-manifest",
     "dbt",
+    "docs",
     "metadb",
     "demo",
     "simulate",

@@ -17,6 +17,7 @@ COMMAND_MODULES = (
     "olist_dw.cli.airflow_cmd",
     "olist_dw.cli.metadb_cmd",
     "olist_dw.cli.dbt_cmd",
+    "olist_dw.cli.docs_cmd",
     "olist_dw.cli.demo",
     "olist_dw.cli.simulate",
     "olist_dw.cli.dashboard",

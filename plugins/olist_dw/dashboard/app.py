@@ -42,6 +42,15 @@ def not_built_message(missing: list[str]) -> None:
     st.markdown("or trigger the `olist_batch` DAG in the Airflow UI (`make airflow`, http://localhost:8080).")
 
 
+def docs_link() -> None:
+    """Where the tables come from: a link to the dbt docs, once `make docs` has built them."""
+    from olist_dw.docs_site import docs_built, docs_url
+
+    settings = get_settings()
+    if docs_built(settings):
+        st.sidebar.caption(f"[dbt docs: models, columns, lineage]({docs_url(settings)}) (served by `make docs`)")
+
+
 def filters_sidebar() -> queries.Filters:
     bounds = queries.date_bounds() or (dt.date.today(), dt.date.today())
     st.sidebar.header("Filters")
@@ -52,6 +61,7 @@ def filters_sidebar() -> queries.Filters:
     start, end = (picked[0], picked[-1]) if isinstance(picked, tuple | list) and picked else bounds
     states = st.sidebar.multiselect("Customer states", queries.customer_states(), placeholder="all states")
     st.sidebar.caption(f"Snapshot: `{queries.serving_path()}` (read-only)")
+    docs_link()
     return queries.Filters(start, end, tuple(sorted(states)))
 
 
