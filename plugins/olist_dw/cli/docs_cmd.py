@@ -23,7 +23,10 @@ def run(args: argparse.Namespace) -> int:
     build = build_docs(settings)
     print(f"dbt docs: {build.directory}/index.html ({build.note})")
     if not build.with_catalog:
-        print("note: the docs have no column types, row counts or compiled SQL; run `make docs` again when it is free")
+        print(
+            "note: the docs have no column types, row counts or compiled SQL; run `make docs` again once the "
+            "warehouse is built and no pipeline writes it"
+        )
     if not args.serve:
         return 0
     port = args.port or settings.docs_port
