@@ -8,6 +8,7 @@ a green CI must have run them."""
 from __future__ import annotations
 
 import os
+import shutil
 from pathlib import Path
 
 import pytest
@@ -58,3 +59,35 @@ def real_data_dir() -> Path:
     if not REAL_DATA_DIR.is_dir():
         pytest.skip(f"real Olist files not found at {REAL_DATA_DIR} (../shared/data/olist-real); skipped")
     return REAL_DATA_DIR
+
+
+# --- Debian's headless Chromium, for the `browser` tests (dashboard, dbt docs) -------------------------
+@pytest.fixture(scope="module")
+def chromium() -> str:
+    path = shutil.which("chromium") or ("/usr/bin/chromium" if os.path.exists("/usr/bin/chromium") else None)
+    if path is None:
+        pytest.skip(
+            "Debian's chromium is not installed and `make browser` could not install it "
+            "(apt-get install chromium needs root and a reachable Debian mirror); browser tests skipped"
+        )
+    return path
+
+
+@pytest.fixture
+def browser(chromium: str, tmp_path: Path):
+    from playwright.sync_api import sync_playwright
+
+    from tests.dashboard.browser_helpers import CHROMIUM_FLAGS  # here: test_ci_rule copies this file alone
+
+    with sync_playwright() as playwright:
+        context = playwright.chromium.launch_persistent_context(
+            str(tmp_path / "chromium-profile"),  # a new, empty profile
+            executable_path=chromium,
+            headless=True,
+            args=CHROMIUM_FLAGS,
+            viewport={"width": 1400, "height": 2600},
+        )
+        try:
+            yield context
+        finally:
+            context.close()

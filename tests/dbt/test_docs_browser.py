@@ -12,12 +12,7 @@ from urllib.parse import unquote, urlsplit
 
 import pytest
 
-from tests.dashboard import conftest as dashboard_fixtures
 from tests.dbt.dbt_helpers import BuiltWarehouse
-
-# The dashboard tests' Chromium fixtures (the project's one way to start the browser), visible here.
-chromium = dashboard_fixtures.chromium
-browser = dashboard_fixtures.browser
 
 pytestmark = pytest.mark.browser
 
