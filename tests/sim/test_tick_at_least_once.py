@@ -158,14 +158,6 @@ def test_a_claim_abandoned_while_reserving_is_taken_over_after_the_lease(adapter
 
 
 def tick_at(store, stream, settings, now: datetime):
-    from olist_dw.sim.core import run_tick
+    from olist_dw.sim import tick
 
-    return run_tick(
-        store,
-        stream,
-        store_key=store.store_key,
-        tick_seconds=settings.sim_tick_seconds,
-        orders_min=settings.sim_orders_min,
-        orders_max=settings.sim_orders_max,
-        now=lambda: now,
-    )
+    return tick(store, stream, settings, now=lambda: now)

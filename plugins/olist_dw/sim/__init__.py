@@ -7,6 +7,7 @@ checks). The adapters (SQLite or DynamoDB state, the embedded log or Kinesis) ar
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime
 from pathlib import Path
 
@@ -26,7 +27,8 @@ def log_path(settings: Settings) -> Path:
     return settings.sim_dir / LOG_FILE
 
 
-def tick(store, stream, settings: Settings) -> TickResult:
+def tick(store, stream, settings: Settings, now: Callable[[], datetime] | None = None) -> TickResult:
+    """One tick with the settings' sizes (`now`: the wall clock, for tests of claim leases)."""
     return run_tick(
         store,
         stream,
@@ -34,6 +36,7 @@ def tick(store, stream, settings: Settings) -> TickResult:
         tick_seconds=settings.sim_tick_seconds,
         orders_min=settings.sim_orders_min,
         orders_max=settings.sim_orders_max,
+        **({"now": now} if now else {}),
     )
 
 
