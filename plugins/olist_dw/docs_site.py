@@ -60,11 +60,12 @@ def build_docs(settings: Settings) -> DocsBuild:
     from olist_dw.dbt_runner import release_in_process_dbt_duckdb, run_dbt
     from olist_dw.targets import get_target
 
+    target = get_target(settings)
     directory = docs_dir(settings)
     paths = ["--target-path", str(directory), "--log-path", str(directory / "logs")]
     args = ["docs", "generate", *paths]
     with_catalog, note = True, f"catalog read from {settings.warehouse_path}"
-    if settings.target == "local":
+    if target.warehouse_pool is not None:  # a one-writer warehouse file (DuckDB): a pipeline may hold it
         release_in_process_dbt_duckdb()  # this process's own dbt-duckdb handle is no other writer
         holder = warehouse_lock_holder(settings.warehouse_path) if settings.warehouse_path.exists() else None
         if not settings.warehouse_path.exists():
@@ -77,7 +78,6 @@ def build_docs(settings: Settings) -> DocsBuild:
             # `dbt parse` writes it. The docs then lack compiled SQL, column types and row counts only.
             args += ["--no-compile", "--empty-catalog"]
     directory.mkdir(parents=True, exist_ok=True)
-    target = get_target(settings)
     try:
         if not with_catalog:
             run_dbt(["parse", *paths], target)
