@@ -42,6 +42,7 @@ import httpx
 COMPONENTS = ("scheduler", "dag-processor", "triggerer", "api-server")
 FINISHED = {"success", "failed"}
 # What a task log says when DuckDB's one-writer lock (or SQLite's) got in the way.
+TASK_PROCESS_TITLE = re.compile(r"^airflow worker -- ([0-9a-f-]{36})$")
 LOCK_ERROR = re.compile(r"Could not set lock on file|Conflicting lock is held|database is locked", re.IGNORECASE)
 
 
@@ -179,6 +180,25 @@ class LiveAirflow:
         process = self.processes[name]
         process.send_signal(sig)
         process.wait(timeout=60)
+
+    def restart_component(self, name: str, sig: int = signal.SIGKILL) -> subprocess.Popen:
+        """A crash and a restart: `sig` to the component's main process only, then a new one in a new session
+        (the old session stays in `sessions`, so `stop` still finds what the dead one left running)."""
+        self.kill_component(name, sig)
+        return self.start_component(name)
+
+    def task_processes(self) -> dict[int, str]:
+        """{pid: task instance id} of the task runners in our sessions (the task SDK titles each one
+        `airflow worker -- <task instance id>`)."""
+        found = {}
+        for pid in processes_in_sessions(self.sessions):
+            try:
+                title = Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
+            except OSError:
+                continue
+            if match := TASK_PROCESS_TITLE.match(title.strip()):
+                found[pid] = match.group(1)
+        return found
 
     def wait_until_ready(self, timeout: float) -> None:
         deadline = time.monotonic() + timeout

@@ -1,0 +1,265 @@
+"""Crashes in the live scheduler (issue 13 item 6), in one live session of the four real Airflow components:
+
+1. The scheduler's main process is SIGKILLed while the batch's Cosmos producer task (`transform.
+   dbt_producer_watcher`, the one `dbt build`) runs, and restarted: the run ends (if it failed, a re-run
+   succeeds) and the published marts reconcile with the source CSVs, as a clean run's do.
+2. A `publish_realtime` task process is SIGKILLed in the middle of its publish: it is caught by its temporary
+   snapshot (`serving/.analytics.duckdb.<pid>.<hex>.tmp`, the pid is the writer's), frozen with SIGSTOP while
+   we check through the REST API that the pid's task instance is a `publish_realtime` one (a batch publish
+   would be let go with SIGCONT), then SIGKILLed. No test-only sleep: a 50 ms poll sees the temp file of a
+   publish that takes about a second. The task must be retried to success; afterwards realtime.gold_sim equals
+   its recomputation from realtime.fct_items_sold, every delivered event is in it once, and no temp file is
+   left.
+
+Throughout, a reader thread opens the serving snapshot read-only every 0.5 s, as the dashboard does: it must
+see no snapshot, or each schema whole (marts and gold together, with all their tables), never an error."""
+
+from __future__ import annotations
+
+import os
+import re
+import signal
+import subprocess
+import threading
+import time
+from pathlib import Path
+
+import duckdb
+import pytest
+
+from olist_dw.errors import UserFacingError
+from olist_dw.generator import generate
+from olist_dw.warehouse import connect_read_only
+from tests.batch.test_e2e import mart_totals, source_totals
+from tests.live.harness import LiveAirflow, live_home
+from tests.live.test_live_scheduler import gold_sim_differences, wait_for
+
+pytestmark = [pytest.mark.e2e, pytest.mark.timeout(1800)]
+
+PRODUCER_TASK_ID = "transform.dbt_producer_watcher"
+BATCH_TIMEOUT_S = 900
+REALTIME_TIMEOUT_S = 420
+TEMP_SNAPSHOT = re.compile(r"^\.analytics\.duckdb\.(\d+)\.[0-9a-f]+\.tmp$")
+
+
+class SnapshotReader(threading.Thread):
+    """Opens the serving snapshot read-only every `every` seconds and records, per look, the tables of each
+    schema (or "absent"); any other outcome is recorded as an error."""
+
+    def __init__(self, serving: Path, every: float = 0.5):
+        super().__init__(daemon=True)
+        self.serving, self.every = serving, every
+        self.looks: list[dict[str, frozenset[str]] | str] = []
+        self.errors: list[str] = []
+        self.done = threading.Event()
+
+    def run(self) -> None:
+        while not self.done.is_set():
+            try:
+                con = connect_read_only(self.serving)
+            except UserFacingError:
+                self.looks.append("absent")
+            except Exception as err:  # noqa: BLE001 - every other outcome is what the test reports
+                self.errors.append(f"open: {type(err).__name__}: {err}")
+            else:
+                try:
+                    rows = con.execute("select schema_name, table_name from duckdb_tables()").fetchall()
+                    schemas: dict[str, set[str]] = {}
+                    for schema, table in rows:
+                        schemas.setdefault(schema, set()).add(table)
+                    if "marts" in schemas:
+                        con.execute("select count(*) from marts.fct_orders").fetchone()
+                    self.looks.append({s: frozenset(t) for s, t in schemas.items()})
+                except Exception as err:  # noqa: BLE001
+                    self.errors.append(f"read: {type(err).__name__}: {err}")
+                finally:
+                    con.close()
+            self.done.wait(self.every)
+
+
+def tables_by_schema(serving: Path) -> dict[str, frozenset[str]]:
+    with duckdb.connect(str(serving), read_only=True) as con:
+        rows = con.execute("select schema_name, table_name from duckdb_tables()").fetchall()
+    found: dict[str, set[str]] = {}
+    for schema, table in rows:
+        found.setdefault(schema, set()).add(table)
+    return {s: frozenset(t) for s, t in found.items()}
+
+
+def task_instance(airflow: LiveAirflow, dag_id: str, run_id: str, task_id: str) -> dict | None:
+    return next((t for t in airflow.task_instances(dag_id, run_id) if t["task_id"] == task_id), None)
+
+
+def kill_publish_realtime_mid_publish(airflow: LiveAirflow, serving_dir: Path, timeout: float) -> dict:
+    """SIGKILL a publish_realtime task process while its temporary snapshot exists. Returns what was killed."""
+    deadline = time.monotonic() + timeout
+    let_go: set[int] = set()
+    while time.monotonic() < deadline:
+        airflow._check_alive()
+        for temp in serving_dir.glob(".analytics.duckdb.*.tmp"):
+            match = TEMP_SNAPSHOT.match(temp.name)
+            pid = int(match.group(1)) if match else 0
+            if not pid or pid in let_go:
+                continue
+            task_id_of_pid = airflow.task_processes().get(pid)
+            if task_id_of_pid is None:
+                continue  # not one of our task runners (or gone already)
+            os.kill(pid, signal.SIGSTOP)  # frozen mid-publish while we ask which task it is
+            running = [
+                t
+                for t in airflow.task_instances("olist_realtime")
+                if t["task_id"] == "publish_realtime" and t["id"] == task_id_of_pid
+            ]
+            if not running:
+                os.kill(pid, signal.SIGCONT)  # the batch's publish: not this case
+                let_go.add(pid)
+                continue
+            os.kill(pid, signal.SIGKILL)
+            with_temp_at_kill = temp.exists()
+            return {"pid": pid, "task": running[0], "temp": temp, "temp_at_kill": with_temp_at_kill}
+        time.sleep(0.05)
+    raise AssertionError(f"no publish_realtime caught mid-publish within {timeout:.0f} s (logs: {airflow.log_dir})")
+
+
+def delivered_events(lake: Path) -> tuple[int, int]:
+    """(distinct events, distinct (event, item) pairs) in the delivered sim files."""
+    with duckdb.connect() as con:
+        return con.execute(
+            f"""select count(distinct event_id), count(distinct (event_id, i.order_item_id))
+            from (select event_id, unnest(items) as i from read_parquet('{lake}/bronze-sim/**/*.parquet'))"""
+        ).fetchone()
+
+
+def test_live_scheduler_and_task_process_killed_mid_run_recover_with_whole_snapshots_and_exact_counts():
+    with live_home() as home:
+        generate(home / "source", scale=0.01, seed=11, quiet=True)
+        airflow = LiveAirflow(home, env={"OLIST_DELIVERY_BUFFER_SECONDS": "5"})
+        serving = home / "serving" / "analytics.duckdb"
+        reader = SnapshotReader(serving)
+        left: list[int] = []
+        timings: dict[str, float] = {}
+        started = time.monotonic()
+        try:
+            airflow.start()
+            for dag_id in ("olist_batch", "olist_sim_generator", "olist_sim_delivery", "olist_realtime"):
+                airflow.wait_for_dag(dag_id)
+            # The batch alone first: no micro-batch competes for the two cores or the warehouse pool.
+            airflow.set_paused("olist_sim_generator", True)
+            reader.start()
+
+            # --- 1. the scheduler dies while the batch's dbt build runs ------------------------------------
+            batch = airflow.trigger("olist_batch")
+            producer = wait_for(
+                lambda: (
+                    (t := task_instance(airflow, "olist_batch", batch["dag_run_id"], PRODUCER_TASK_ID))
+                    and t["state"] == "running"
+                    and t
+                ),
+                BATCH_TIMEOUT_S,
+                f"{PRODUCER_TASK_ID} running",
+                airflow,
+                every=1.0,
+            )
+            old_scheduler = airflow.processes["scheduler"].pid
+            airflow.restart_component("scheduler")
+            assert airflow.processes["scheduler"].pid != old_scheduler
+            timings["scheduler killed at"] = time.monotonic() - started
+            finished = airflow.wait_for_run("olist_batch", batch["dag_run_id"], timeout=BATCH_TIMEOUT_S)
+            timings["batch ended at"] = time.monotonic() - started
+            batch_states = [finished["state"]]
+            if finished["state"] != "success":
+                rerun = airflow.trigger("olist_batch")
+                finished = airflow.wait_for_run("olist_batch", rerun["dag_run_id"], timeout=BATCH_TIMEOUT_S)
+                batch_states.append(finished["state"])
+            assert finished["state"] == "success", batch_states
+            producer_after = task_instance(airflow, "olist_batch", batch["dag_run_id"], PRODUCER_TASK_ID)
+            batch_totals = mart_totals(serving)
+
+            # --- 2. a realtime publish's task process dies mid-publish --------------------------------------
+            airflow.set_paused("olist_sim_generator", False)
+            airflow.trigger("olist_sim_generator", conf={"ticks": 5})
+            killed = kill_publish_realtime_mid_publish(airflow, serving.parent, REALTIME_TIMEOUT_S)
+            timings["publish_realtime killed at"] = time.monotonic() - started
+            killed_run = killed["task"]["dag_run_id"]
+            realtime_run = airflow.wait_for_run("olist_realtime", killed_run, timeout=REALTIME_TIMEOUT_S)
+            publish_after = task_instance(airflow, "olist_realtime", killed_run, "publish_realtime")
+
+            # Settle: no new events; the last micro-batch publishes the last delivered files.
+            airflow.set_paused("olist_sim_generator", True)
+            wait_for(
+                lambda: all(r["state"] in ("success", "failed") for r in airflow.dag_runs("olist_realtime")),
+                REALTIME_TIMEOUT_S,
+                "the last olist_realtime run finished",
+                airflow,
+            )
+            # Delivery stopped (its last run ends within a minute), then one more micro-batch picks up any
+            # file written after the last one started: the lake and the snapshot can then be compared.
+            airflow.set_paused("olist_sim_delivery", True)
+            wait_for(
+                lambda: all(
+                    r["state"] != "running" for r in airflow.dag_runs("olist_sim_delivery")
+                ),  # queued: never starts
+                REALTIME_TIMEOUT_S,
+                "the last olist_sim_delivery run finished",
+                airflow,
+            )
+            airflow.trigger("olist_realtime")
+            wait_for(
+                lambda: all(r["state"] in ("success", "failed") for r in airflow.dag_runs("olist_realtime")),
+                REALTIME_TIMEOUT_S,
+                "the final olist_realtime run finished",
+                airflow,
+            )
+            realtime_states = [r["state"] for r in airflow.dag_runs("olist_realtime")]
+            timings["settled at"] = time.monotonic() - started
+        finally:
+            reader.done.set()
+            reader.join(timeout=10)
+            left = airflow.stop()
+        timings["stopped at"] = time.monotonic() - started
+        print(f"\ncrash test timings (s): { {k: round(v) for k, v in timings.items()} }")
+        print(f"batch states {batch_states}; producer after restart {producer_after}")
+        print(f"killed {killed['pid']} (temp at kill: {killed['temp_at_kill']}); publish after {publish_after}")
+
+        # 1. The batch ended, a re-run succeeded if it had to, and the marts reconcile like a clean run's.
+        assert producer["state"] == "running"
+        assert batch_states[-1] == "success" and all(s in ("success", "failed") for s in batch_states)
+        assert batch_totals == source_totals(home / "source")
+
+        # 2. The killed publish was retried to success, in the same run.
+        assert killed["temp_at_kill"], "the kill came after the rename: not mid-publish"
+        assert realtime_run["state"] == "success", realtime_run
+        assert publish_after["state"] == "success" and publish_after["try_number"] >= 2, publish_after
+        assert "failed" not in realtime_states, realtime_states
+        rows, differ = gold_sim_differences(serving)
+        assert rows > 0
+        assert differ == [], "realtime.gold_sim differs from its recomputation from the realtime items"
+        events, items = delivered_events(home / "lake")
+        with duckdb.connect(str(serving), read_only=True) as con:
+            published = con.execute(
+                "select count(*), count(distinct event_id), count(distinct (event_id, order_item_id))"
+                " from realtime.fct_items_sold"
+            ).fetchone()
+        assert published == (items, events, items), f"published (rows, events, items) vs delivered {events, items}"
+        assert sorted(p.name for p in serving.parent.iterdir()) == ["analytics.duckdb"]
+
+        # Readers: never an error; every snapshot they saw held each schema whole, marts and gold together.
+        final = tables_by_schema(serving)
+        assert reader.errors == [], reader.errors[:5]
+        seen = [look for look in reader.looks if look != "absent"]
+        assert seen, "the reader never saw a snapshot"
+        partial = [
+            look
+            for look in seen
+            if ("marts" in look) != ("gold" in look) or any(tables != final[s] for s, tables in look.items())
+        ]
+        assert partial == [], f"{len(partial)} of {len(seen)} looks saw a partial snapshot: {partial[:2]}"
+
+        assert left == [], f"processes left running: {left}"
+        ps = subprocess.run(["ps", "-eo", "pid,sid,stat,args"], capture_output=True, text=True).stdout
+        ours = [
+            line
+            for line in ps.splitlines()[1:]
+            if (fields := line.split()) and int(fields[1]) in airflow.sessions and "Z" not in fields[2]
+        ]
+        assert ours == [], "\n".join(ours)
