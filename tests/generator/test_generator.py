@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import csv
 import gzip
 import hashlib
 import shutil
@@ -246,3 +247,90 @@ def test_mixed_mode_accepts_plain_csv_and_any_subset(real_data_dir, tmp_path):
     dataset = check_dataset(out)
     assert dataset.problems == []  # order items reference the real seller ids
     assert dataset.stats["orders"] == round(99_441 * 0.02)
+
+
+# --- release 2: the same dataset later (olist_dw.generator.releases) -------------------------------------
+
+
+def _rows_by_id(folder: Path, table: str) -> dict[str, list[str]]:
+    with (folder / SOURCES_BY_TABLE[table].file_name).open(encoding="utf-8-sig", newline="") as fh:
+        return {row[0]: row for row in list(csv.reader(fh))[1:]}
+
+
+@pytest.fixture(scope="module")
+def releases(tmp_path_factory) -> tuple[Path, Path]:
+    first, second = tmp_path_factory.mktemp("release-1"), tmp_path_factory.mktemp("release-2")
+    generate(first, scale=0.01, seed=3)
+    generate(second, scale=0.01, seed=3, release=2)
+    return first, second
+
+
+def test_release_2_meets_the_contract_and_adds_orders_only_after_release_1(releases):
+    first, second = releases
+    dataset = check_dataset(second)
+    assert dataset.problems == []
+    before = check_dataset(first).stats
+    assert before["purchase_max"] < "2018-10-18"
+    new_orders = {k: v for k, v in _rows_by_id(second, "orders").items() if k not in _rows_by_id(first, "orders")}
+    assert len(new_orders) == round(13_200 * 0.01)
+    assert min(r[3] for r in new_orders.values()) >= "2018-10-18 00:00:00"
+    assert max(r[3] for r in new_orders.values()) < "2018-12-16"
+
+
+def test_release_2_keeps_release_1_rows_and_changes_a_known_share_of_sellers_and_products(releases):
+    first, second = releases
+    for table in ("orders", "customers"):
+        old, new = _rows_by_id(first, table), _rows_by_id(second, table)
+        assert all(new[k] == row for k, row in old.items()), table
+    old_sellers, new_sellers = _rows_by_id(first, "sellers"), _rows_by_id(second, "sellers")
+    moved = [k for k in old_sellers if new_sellers[k] != old_sellers[k]]
+    assert len(moved) == round(0.05 * len(old_sellers))
+    assert all(new_sellers[k][3] != old_sellers[k][3] for k in moved)  # another state (so zip and city too)
+    assert len(new_sellers) - len(old_sellers) == max(1, round(3_095 * 0.01 * 0.04))
+    old_products, new_products = _rows_by_id(first, "products"), _rows_by_id(second, "products")
+    recategorised = [k for k in old_products if new_products[k][1] != old_products[k][1]]
+    resized = [k for k in old_products if new_products[k][5:] != old_products[k][5:]]
+    assert len(recategorised) == len(resized) == round(0.03 * len(old_products))
+    assert not set(recategorised) & set(resized)
+    assert all(new_products[k][2:] == old_products[k][2:] for k in recategorised)
+    assert all(new_products[k][:5] == old_products[k][:5] for k in resized)
+    assert len(new_products) - len(old_products) == round(32_951 * 0.01 * 0.04)
+
+
+def test_release_2_orders_buy_changed_and_new_products_and_from_moved_sellers(releases):
+    first, second = releases
+    old_products, new_products = _rows_by_id(first, "products"), _rows_by_id(second, "products")
+    old_sellers, new_sellers = _rows_by_id(first, "sellers"), _rows_by_id(second, "sellers")
+    old_orders = _rows_by_id(first, "orders")
+    with (second / SOURCES_BY_TABLE["order_items"].file_name).open(encoding="utf-8", newline="") as fh:
+        later_items = [r for r in csv.DictReader(fh) if r["order_id"] not in old_orders]
+    changed_products = {k for k, row in old_products.items() if new_products[k] != row}
+    moved_sellers = {k for k, row in old_sellers.items() if new_sellers[k] != row}
+    assert any(i["product_id"] in changed_products for i in later_items)
+    assert any(i["product_id"] not in old_products for i in later_items)
+    assert any(i["seller_id"] in moved_sellers for i in later_items)
+
+
+def test_release_2_is_deterministic_and_release_1_keeps_its_bytes(releases, small, tmp_path):
+    _, second = releases
+    again = _generate(tmp_path / "again", 0.01, seed=3, release=2)
+    for source in SOURCES:
+        assert digest(second / source.file_name) == digest(again / source.file_name), source.file_name
+    explicit = _generate(tmp_path / "release-1", 0.05, seed=7, release=1)
+    for source in SOURCES:
+        assert digest(small / source.file_name) == digest(explicit / source.file_name), source.file_name
+
+
+def test_release_2_with_real_files_or_an_unknown_release_is_a_clear_error(tmp_path):
+    with pytest.raises(UserFacingError, match="release 2 .* real files"):
+        generate(tmp_path / "out", scale=0.01, seed=1, real_dir=tmp_path, release=2)
+    with pytest.raises(UserFacingError, match="release 3 is not one of 1, 2"):
+        generate(tmp_path / "out", scale=0.01, seed=1, release=3)
+
+
+def test_cli_writes_release_2(olist_home, tmp_path, capsys):
+    out = tmp_path / "cli-release-2"
+    assert main(["generate", "--scale", "0.01", "--seed", "3", "--release", "2", "--out", str(out), "--quiet"]) == 0
+    assert "release 2" in capsys.readouterr().out
+    assert check_dataset(out).problems == []
+    assert len(_rows_by_id(out, "orders")) == round(99_441 * 0.01) + round(13_200 * 0.01)

@@ -24,6 +24,16 @@ def register(subparsers: argparse._SubParsersAction) -> None:
             "their keys (with real payments, the scale follows that file)"
         ),
     )
+    parser.add_argument(
+        "--release",
+        type=int,
+        default=1,
+        choices=(1, 2),
+        help=(
+            "1 (default): the dataset; 2: its later release (same scale and seed): some sellers moved, some "
+            "products changed category or dimensions, new sellers, products and orders after release 1's last day"
+        ),
+    )
     parser.add_argument("--quiet", action="store_true", help="no progress bar")
     parser.add_argument(
         "--calibrate-from",
@@ -58,12 +68,18 @@ def run(args: argparse.Namespace) -> int:
         out=args.out or settings.generated_source_dir,
         real_dir=args.real_dir,
         quiet=args.quiet,
+        release=args.release,
     )
     return 0
 
 
 def generate_and_summarise(
-    scale: float, seed: int, out: Path | str, real_dir: Path | str | None = None, quiet: bool = False
+    scale: float,
+    seed: int,
+    out: Path | str,
+    real_dir: Path | str | None = None,
+    quiet: bool = False,
+    release: int = 1,
 ) -> list:
     """Generate the dataset and print one line per file: file, rows, bytes (and whether it is real)."""
     import time
@@ -71,11 +87,12 @@ def generate_and_summarise(
     from olist_dw.generator import generate
 
     started = time.perf_counter()
-    summaries = generate(out, scale=scale, seed=seed, real_dir=real_dir, quiet=quiet)
+    summaries = generate(out, scale=scale, seed=seed, real_dir=real_dir, quiet=quiet, release=release)
     elapsed = time.perf_counter() - started
     width = max(len(s.file_name) for s in summaries)
     from_real = f", real files from {real_dir}" if real_dir else ""
-    print(f"source: {Path(out)} (scale {scale:g}, seed {seed}{from_real})")
+    of_release = f", release {release}" if release != 1 else ""
+    print(f"source: {Path(out)} (scale {scale:g}, seed {seed}{of_release}{from_real})")
     print(f"  {'file':<{width}} {'rows':>10} {'bytes':>12}")
     for s in summaries:
         origin = "  (real)" if s.origin == "real" else ""

@@ -43,8 +43,8 @@ class Products:
     lines: list[str] | None
 
 
-def generate_sellers(seed: int, scale: float, geo: Geography, calibration: dict) -> Sellers:
-    rng = rng_for(seed, "sellers")
+def generate_sellers(seed: int, scale: float, geo: Geography, calibration: dict, stream: str = "sellers") -> Sellers:
+    rng = rng_for(seed, stream)
     states_table = calibration["sellers"]["states"]
     n = max(1, scaled(calibration["sellers"]["total"], scale))
     codes = [STATE_INDEX[s] for s in states_table]
@@ -71,8 +71,8 @@ def _interp(u: np.ndarray, quantiles: list[float]) -> np.ndarray:
     return np.interp(u, np.linspace(0, 1, len(quantiles)), quantiles)
 
 
-def generate_products(seed: int, scale: float, calibration: dict) -> Products:
-    rng = rng_for(seed, "products")
+def generate_products(seed: int, scale: float, calibration: dict, stream: str = "products") -> Products:
+    rng = rng_for(seed, stream)
     cal = calibration["products"]
     n = max(1, scaled(cal["total"], scale))
     n_blank = min(n, scaled(cal["without_category"], scale))

@@ -35,6 +35,7 @@ from olist_dw.generator.files import CsvOut, copy_decompressed, find_real_files,
 from olist_dw.generator.geography import Geography, generate_geography, read_geography
 from olist_dw.generator.orders import Context, People, generate_chunk, plan_orders, read_payments
 from olist_dw.generator.randomness import rng_for, scaled
+from olist_dw.generator.releases import RELEASE_2_PERIOD, check_release, release_two_catalogue
 
 MIN_SCALE, MAX_SCALE = 0.001, 10.0
 ORDER_CHUNK = 10_000
@@ -70,13 +71,16 @@ def generate(
     seed: int = 42,
     real_dir: Path | str | None = None,
     quiet: bool = True,
+    release: int = 1,
 ) -> list[FileSummary]:
     """Write the nine files into `out`; real files found in `real_dir` are copied byte for byte and the
     generated files reference their keys. With a real payments file, orders are generated for exactly its
-    order ids (plus one without payment), so the scale follows that file. Returns one summary per file,
+    order ids (plus one without payment), so the scale follows that file. `release` 2 writes the later
+    release of the same (scale, seed) dataset (olist_dw.generator.releases). Returns one summary per file,
     in contract order."""
     if not MIN_SCALE <= scale <= MAX_SCALE:
         raise UserFacingError(f"scale {scale} is outside {MIN_SCALE} .. {MAX_SCALE} (1.0 = the real dataset's size)")
+    check_release(release, real_dir)
     real = {SOURCES_BY_FILE_TABLE[name]: path for name, path in find_real_files(real_dir).items()}
     if set(real) - KEY_FILES and len(real) < len(SOURCES):
         extra = ", ".join(sorted(SOURCES_BY_TABLE[t].file_name for t in set(real) - KEY_FILES))
@@ -88,7 +92,7 @@ def generate(
     out.mkdir(parents=True, exist_ok=True)
     work = Path(tempfile.mkdtemp(prefix=".olist-generate-", dir=out))
     try:
-        rows = _write_all(work, scale, seed, real, quiet)
+        rows = _write_all(work, scale, seed, real, quiet, release)
         summaries = []
         for source in SOURCES:
             os.replace(work / source.file_name, out / source.file_name)
@@ -105,7 +109,9 @@ def _count_rows(path: Path) -> int:
         return sum(1 for _ in csv.reader(handle)) - 1
 
 
-def _write_all(work: Path, scale: float, seed: int, real: dict[str, Path], quiet: bool) -> dict[str, int]:
+def _write_all(
+    work: Path, scale: float, seed: int, real: dict[str, Path], quiet: bool, release: int = 1
+) -> dict[str, int]:
     calibration = load_calibration()
     rows: dict[str, int] = {}
     if len(real) == len(SOURCES):  # nothing to generate: the complete real dataset
@@ -126,8 +132,11 @@ def _write_all(work: Path, scale: float, seed: int, real: dict[str, Path], quiet
     sellers = read_sellers(real["sellers"]) if "sellers" in real else generate_sellers(seed, scale, geo, calibration)
     products = read_products(real["products"]) if "products" in real else generate_products(seed, scale, calibration)
     plan = plan_orders(seed, scale, payments)
+    # Release 1's orders are placed with release 1's catalogue; a later release adds its own orders after them.
+    catalogue = release_two_catalogue(seed, scale, geo, sellers, products, calibration) if release == 2 else None
+    later_plan = plan_orders(seed, scale, None, RELEASE_2_PERIOD) if catalogue is not None else None
     geo_rows = 0 if "geolocation" in real else max(geo.zip_code.size, scaled(facts.GEOLOCATION_ROWS, scale))
-    expected = geo_rows + int(plan.n * 5.2)
+    expected = geo_rows + int((plan.n + (later_plan.n if later_plan else 0)) * 5.2)
     with _progress(expected, quiet) as bar:
         if "geolocation" not in real:
             with closing(CsvOut(work, SOURCES_BY_TABLE["geolocation"])) as geo_out:
@@ -135,7 +144,8 @@ def _write_all(work: Path, scale: float, seed: int, real: dict[str, Path], quiet
                     geo_out.write_lines(lines)
                     bar.update(len(lines))
             rows["geolocation"] = geo_out.rows
-        for table, generated in (("sellers", sellers.lines), ("products", products.lines)):
+        written = (catalogue.sellers, catalogue.products) if catalogue is not None else (sellers, products)
+        for table, generated in (("sellers", written[0].lines), ("products", written[1].lines)):
             if table not in real:
                 assert generated is not None, f"{table}: generated rows are None only for a copied real file"
                 with closing(CsvOut(work, SOURCES_BY_TABLE[table])) as handle:
@@ -149,13 +159,23 @@ def _write_all(work: Path, scale: float, seed: int, real: dict[str, Path], quiet
             seed, plan, geo, products, sellers, Assortment(seed, products, sellers, calibration), calibration, payments,
             People(plan.n),
         )  # fmt: skip
+        contexts = [ctx]
+        if catalogue is not None and later_plan is not None:
+            contexts.append(
+                Context(
+                    seed, later_plan, geo, catalogue.products, catalogue.sellers,
+                    Assortment(seed, catalogue.products, catalogue.sellers, calibration), calibration, None,
+                    People(later_plan.n),
+                )
+            )  # fmt: skip
         outputs = {t: CsvOut(work, SOURCES_BY_TABLE[t]) for t in ORDER_FILES if t not in real}
         try:
-            for chunk, start in enumerate(range(0, plan.n, ORDER_CHUNK)):
-                produced = generate_chunk(ctx, chunk, start, min(start + ORDER_CHUNK, plan.n))
-                for table, handle in outputs.items():
-                    handle.write_lines(produced[table])
-                    bar.update(len(produced[table]))
+            for context in contexts:
+                for chunk, start in enumerate(range(0, context.plan.n, ORDER_CHUNK)):
+                    produced = generate_chunk(context, chunk, start, min(start + ORDER_CHUNK, context.plan.n))
+                    for table, handle in outputs.items():
+                        handle.write_lines(produced[table])
+                        bar.update(len(produced[table]))
         finally:
             for handle in outputs.values():
                 handle.close()

@@ -35,7 +35,6 @@ from olist_dw.generator.randomness import (
 DAY = 86_400
 STATUSES = list(facts.STATUS_COUNTS)
 DELIVERED, SHIPPED, CANCELED = STATUSES.index("delivered"), STATUSES.index("shipped"), STATUSES.index("canceled")
-CUT = int(np.datetime64(facts.DATA_CUT, "s").astype(np.int64))
 REGION = np.asarray([s.region for s in STATES])
 FRESH_PRODUCT_RATE = 0.4  # share of items that take the next unsold product of their price range
 INTEREST_RATE = 0.2  # share of card payments in instalments that carry interest
@@ -62,6 +61,25 @@ def read_payments(path: Path) -> RealPayments:
     return RealPayments(list(totals), np.fromiter(totals.values(), dtype=np.int64, count=len(totals)))
 
 
+@dataclass(frozen=True)
+class OrderPeriod:
+    """When a release's new orders are placed: orders per purchase month, the first and last purchase day,
+    the moment nothing in the files happens after, and the prefix of the seeded streams of its orders."""
+
+    orders_per_month: dict[str, int]
+    first_purchase: str
+    last_purchase: str
+    data_cut: str
+    stream_prefix: str = ""
+
+    @property
+    def cut(self) -> int:
+        return int(np.datetime64(self.data_cut, "s").astype(np.int64))
+
+
+FIRST_RELEASE_PERIOD = OrderPeriod(facts.ORDERS_PER_MONTH, facts.FIRST_PURCHASE, facts.LAST_PURCHASE, facts.DATA_CUT)
+
+
 @dataclass
 class OrderPlan:
     n: int
@@ -73,16 +91,17 @@ class OrderPlan:
     has_payment: np.ndarray
     purchase: np.ndarray  # int64 seconds
     real_pos: np.ndarray  # index into RealPayments, -1 for a generated order
+    period: OrderPeriod = FIRST_RELEASE_PERIOD
 
 
-def _purchase_times(rng: np.random.Generator, n: int) -> np.ndarray:
-    months = list(facts.ORDERS_PER_MONTH)
-    counts = allocate(n, list(facts.ORDERS_PER_MONTH.values()))
+def _purchase_times(rng: np.random.Generator, n: int, period: OrderPeriod) -> np.ndarray:
+    months = list(period.orders_per_month)
+    counts = allocate(n, list(period.orders_per_month.values()))
     month_of = rng.permutation(np.repeat(np.arange(len(months)), counts))
     starts = np.asarray([np.datetime64(m, "M").astype("datetime64[D]") for m in months])
     ends = np.asarray([(np.datetime64(m, "M") + 1).astype("datetime64[D]") for m in months])
-    starts[0] = np.datetime64(facts.FIRST_PURCHASE, "D")
-    ends[-1] = np.datetime64(facts.LAST_PURCHASE, "D") + 1
+    starts[0] = np.datetime64(period.first_purchase, "D")
+    ends[-1] = np.datetime64(period.last_purchase, "D") + 1
     first_day, span = starts.astype(np.int64), (ends - starts).astype(np.int64)
     day = first_day[month_of] + (rng.random(n) * span[month_of]).astype(np.int64)
     hours = np.asarray(facts.ORDERS_PER_HOUR, dtype=float)
@@ -90,10 +109,12 @@ def _purchase_times(rng: np.random.Generator, n: int) -> np.ndarray:
     return day * DAY + hour * 3600 + rng.integers(0, 3600, n)
 
 
-def plan_orders(seed: int, scale: float, real: RealPayments | None) -> OrderPlan:
-    rng = rng_for(seed, "order-plan")
+def plan_orders(
+    seed: int, scale: float, real: RealPayments | None, period: OrderPeriod = FIRST_RELEASE_PERIOD
+) -> OrderPlan:
+    rng = rng_for(seed, f"{period.stream_prefix}order-plan")
     unpaid = max(1, scaled(facts.ORDERS_WITHOUT_PAYMENT, scale))
-    n = len(real.order_ids) + unpaid if real else max(10, scaled(facts.ORDERS, scale))
+    n = len(real.order_ids) + unpaid if real else max(10, scaled(sum(period.orders_per_month.values()), scale))
     status = rng.permutation(np.repeat(np.arange(len(STATUSES)), allocate(n, list(facts.STATUS_COUNTS.values()))))
     status = status.astype(np.int8)
     approved_null = np.zeros(n, dtype=bool)
@@ -128,8 +149,9 @@ def plan_orders(seed: int, scale: float, real: RealPayments | None) -> OrderPlan
     real_pos = np.full(n, -1, dtype=np.int32)
     if real:
         real_pos[has_payment] = np.arange(len(real.order_ids), dtype=np.int32)
+    purchase = _purchase_times(rng, n, period)
     return OrderPlan(
-        n, status, approved_null, carrier_null, customer_null, no_items, has_payment, _purchase_times(rng, n), real_pos
+        n, status, approved_null, carrier_null, customer_null, no_items, has_payment, purchase, real_pos, period
     )
 
 
@@ -185,8 +207,9 @@ def _midnight(t: np.ndarray) -> np.ndarray:
 
 def generate_chunk(ctx: Context, chunk: int, start: int, stop: int) -> dict[str, list[str]]:
     """Rows of customers, orders, order_items, order_payments and order_reviews for orders [start, stop)."""
-    rng = rng_for(ctx.seed, "orders", chunk)
     plan, geo, cal = ctx.plan, ctx.geo, ctx.calibration
+    rng = rng_for(ctx.seed, f"{plan.period.stream_prefix}orders", chunk)
+    cut = plan.period.cut
     n = stop - start
     sl = slice(start, stop)
     status, purchase = plan.status[sl], plan.purchase[sl]
@@ -269,8 +292,8 @@ def generate_chunk(ctx: Context, chunk: int, start: int, stop: int) -> dict[str,
     carrier = approved + np.maximum(_lognormal_days(rng, 1.8, 0.8, n), 3 * 3600)
     delivered = carrier + _lognormal_days(rng, hop, 0.5, n)
     estimated = _midnight(purchase) + (np.rint(hop + 2.5 + rng.normal(13, 4.5, n)).clip(3, 120)).astype(np.int64) * DAY
-    carrier = np.minimum(carrier, CUT - DAY)
-    delivered = np.minimum(delivered, CUT - rng.integers(0, DAY, n))
+    carrier = np.minimum(carrier, cut - DAY)
+    delivered = np.minimum(delivered, cut - rng.integers(0, DAY, n))
     approved_out = np.where(plan.approved_null[sl], NULL_TIME, approved)
     carrier_out = np.where(plan.carrier_null[sl], NULL_TIME, carrier)
     delivered_out = np.where(plan.customer_null[sl], NULL_TIME, delivered)
@@ -316,7 +339,7 @@ def generate_chunk(ctx: Context, chunk: int, start: int, stop: int) -> dict[str,
     # --- reviews -----------------------------------------------------------------------------------------
     was_delivered = ~plan.customer_null[sl]
     late = was_delivered & (delivered > estimated)
-    reviews = _reviews(rng, order_ids, was_delivered, late, delivered, estimated, purchase)
+    reviews = _reviews(rng, order_ids, was_delivered, late, delivered, estimated, purchase, cut)
     return {
         "customers": customers,
         "orders": orders,
@@ -390,6 +413,7 @@ def _reviews(
     delivered: np.ndarray,
     estimated: np.ndarray,
     purchase: np.ndarray,
+    cut: int,
 ) -> list[str]:
     n = len(order_ids)
     per_order = sample_counts(rng, facts.REVIEWS_PER_ORDER, n)
@@ -406,8 +430,8 @@ def _reviews(
     expected_by = np.maximum(estimated[order_of], purchase[order_of] + 3 * DAY)
     undelivered = _midnight(expected_by) + rng.integers(0, 4, rows) * DAY
     created = np.where(was_delivered[order_of], after_delivery, undelivered) + nth * rng.integers(1, 20, rows) * DAY
-    created = np.minimum(created, _midnight(np.asarray(CUT)))
-    answered = np.minimum(created + _lognormal_days(rng, 1.2, 1.0, rows) + rng.integers(3600, 6 * 3600, rows), CUT)
+    created = np.minimum(created, _midnight(np.asarray(cut)))
+    answered = np.minimum(created + _lognormal_days(rng, 1.2, 1.0, rows) + rng.integers(3600, 6 * 3600, rows), cut)
     has_title = rng.random(rows) < facts.REVIEW_TITLE_RATE
     has_message = rng.random(rows) < np.asarray(MESSAGE_RATE_BY_SCORE)[score - 1]
     ids = hex_ids(rng, rows)
