@@ -1,5 +1,6 @@
 """What every DAG of the project shares: one owner, retries from OLIST_TASK_RETRIES (the one setting) that a
-deterministic error skips, one timezone-aware start date, no catch-up, and one run at a time."""
+deterministic error skips, a task_failed alert when a task fails for good (olist_dw.alerts), one timezone-aware
+start date, no catch-up, and one run at a time."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ from typing import Any
 import pendulum
 from airflow.sdk import RetryDecision, RetryPolicy
 
+from olist_dw.alerts import AlertNotifier
 from olist_dw.errors import is_deterministic
 from olist_dw.settings import Settings
 
@@ -48,12 +50,14 @@ class FailFastOnUserFacingErrors(RetryPolicy):
 
 def default_args(settings: Settings, retry_delay: timedelta = timedelta(seconds=30)) -> dict:
     """Task defaults of every task of every DAG (our @tasks, Cosmos's, the AWS provider's operators);
-    DAGs on the freshness path pass a shorter retry_delay."""
+    DAGs on the freshness path pass a shorter retry_delay. A task that fails for good (no retry left, or a
+    deterministic error) sends a task_failed alert: the local alerts file and OLIST_ALERT_CONN_ID's notifier."""
     return {
         "owner": OWNER,
         "retries": settings.task_retries,
         "retry_delay": retry_delay,
         "retry_policy": FailFastOnUserFacingErrors(),
+        "on_failure_callback": AlertNotifier(),
     }
 
 

@@ -50,6 +50,31 @@ class Settings(BaseSettings):
     delivery_buffer_seconds: float = Field(10.0, gt=0, description="...or when its oldest record is this old.")
     sim_stock_max: int = Field(25, ge=1, description="Initial stock of each product: 1..this (popular ones sell out).")
 
+    # --- alerts and freshness (olist_dw.alerts, olist_dw.freshness; docs/operations.md) --------
+    alert_conn_id: str = Field(
+        "",
+        description="Airflow connection alerts are sent to besides OLIST_HOME/alerts/alerts.jsonl; its type picks "
+        "the notifier: slackwebhook (Slack), smtp (e-mail to OLIST_ALERT_EMAIL_TO) or http (JSON POST). "
+        "Empty: the local file only.",
+    )
+    alert_email_to: str = Field(
+        "", description="Comma-separated recipients of the alerts when OLIST_ALERT_CONN_ID is smtp."
+    )
+    sim_freshness_warn_minutes: int = Field(
+        15,
+        ge=1,
+        description="dbt source freshness of the streamed orders (produced_at): warn when the newest is older.",
+    )
+    sim_freshness_error_minutes: int = Field(
+        60, ge=1, description="...and error when it is older than this (both are source_freshness alerts)."
+    )
+    gold_sim_stale_seconds: float = Field(
+        900.0,
+        gt=0,
+        description="A published realtime.gold_sim whose newest row is older than this while the simulator produces "
+        "orders (newest event younger than this) is a stale_gold_sim alert.",
+    )
+
     # --- local services (Airflow's API server and UI, the dashboard) -------------------------
     bind_host: IPvAnyAddress = Field(
         IPv4Address("127.0.0.1"),
@@ -106,6 +131,16 @@ class Settings(BaseSettings):
         low = info.data.get("sim_orders_min", 0)
         if value < low:
             raise ValueError(f"OLIST_SIM_ORDERS_MAX ({value}) is below OLIST_SIM_ORDERS_MIN ({low})")
+        return value
+
+    @field_validator("sim_freshness_error_minutes")
+    @classmethod
+    def _freshness_range(cls, value: int, info) -> int:
+        warn = info.data.get("sim_freshness_warn_minutes", 0)
+        if value < warn:
+            raise ValueError(
+                f"OLIST_SIM_FRESHNESS_ERROR_MINUTES ({value}) is below OLIST_SIM_FRESHNESS_WARN_MINUTES ({warn})"
+            )
         return value
 
     # --- derived local paths -----------------------------------------------------------------
