@@ -1,12 +1,15 @@
-"""The Streamlit page of the dashboard: `make dashboard` (or `streamlit run plugins/olist_dw/dashboard/app.py`).
+"""The dashboard: `make dashboard` (or `streamlit run plugins/olist_dw/dashboard/app.py`), two pages.
 
-Reads only the published serving snapshot, read-only, through `olist_dw.dashboard.queries`. Query results
-are cached per snapshot version, so a new publish is picked up on the next rerun without reconnect tricks.
+"Sales" (here, the default page) reads only the published serving snapshot, read-only, through
+`olist_dw.dashboard.queries`. Query results are cached per snapshot version, so a new publish is picked up
+on the next rerun without reconnect tricks. "Data health" (health_page.py) shows the pipeline's runs, dbt
+tests, quarantine, dead letters, gold_sim's freshness and alerts, read-only too.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+from pathlib import Path
 
 import duckdb
 import pandas as pd
@@ -129,9 +132,7 @@ def wait_for_build(missing: list[str]) -> None:
     not_built_message(missing)
 
 
-def main() -> None:
-    # No page_icon: a material icon favicon is fetched from a font CDN; the bundled default needs nothing.
-    st.set_page_config(page_title="Olist sales analysis", layout="wide")
+def sales_page() -> None:
     st.title("Olist sales analysis")
     missing = queries.missing_tables(queries.BATCH_TABLES)
     if missing:
@@ -150,6 +151,19 @@ def main() -> None:
         return
     st.divider()
     live_panel(f.states)
+
+
+HEALTH_PAGE = Path(__file__).resolve().parent / "health_page.py"
+
+
+def main() -> None:
+    # No page_icon: a material icon favicon is fetched from a font CDN; the bundled default needs nothing.
+    st.set_page_config(page_title="Olist sales analysis", layout="wide")
+    pages = [
+        st.Page(sales_page, title="Sales", url_path="sales", default=True),
+        st.Page(HEALTH_PAGE, title="Data health", url_path="health"),
+    ]
+    st.navigation(pages).run()
 
 
 main()
