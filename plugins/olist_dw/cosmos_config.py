@@ -34,6 +34,7 @@ from typing import Any
 from cosmos import DbtTaskGroup, ExecutionConfig, ProjectConfig, RenderConfig
 from cosmos.constants import PRODUCER_WATCHER_TASK_ID, ExecutionMode, InvocationMode, LoadMode, TestBehavior
 
+from olist_dw.dbt_artifacts import KEEP_RUN_RESULTS_CALLBACK
 from olist_dw.dbt_runner import MANIFEST_PATH
 from olist_dw.settings import DBT_PROJECT_DIR
 from olist_dw.targets import Target
@@ -69,7 +70,8 @@ def execution_config(target: Target) -> ExecutionConfig:
         execution_mode=EXECUTION_MODE,
         invocation_mode=InvocationMode.DBT_RUNNER,
         # The producer's `dbt build` is the warehouse writer: it holds the writers' pool where there is one.
-        setup_operator_args={"retries": 0, **_pool(target)},
+        # Its run_results.json is kept out of Cosmos's temporary project for the data-health page.
+        setup_operator_args={"retries": 0, "callback": KEEP_RUN_RESULTS_CALLBACK, **_pool(target)},
     )
 
 
@@ -136,5 +138,6 @@ def dbt_build_task(task_id: str, select: list[str], target: Target):
         # A task group gets a cache folder from Cosmos; a lone operator needs one to keep dbt's partial-parse
         # file between runs (a full parse of the project costs ~5 s of every micro-batch otherwise).
         cache_dir=Path(cosmos_settings.cache_dir) / task_id if cosmos_settings.enable_cache else None,
+        callback=KEEP_RUN_RESULTS_CALLBACK,  # run_results.json for the data-health page
         **operator_args(target),
     )
