@@ -1,22 +1,23 @@
 """convert: the good rows of each landed CSV -> snappy Parquet in bronze-parquet/<table>/, explicit schema.
 
-Locally the validate step writes the Parquet in the same pass that checks the file (each CSV is parsed
-once, `validate_all(..., write_parquet=True)`, with `typed_table` and `replace_parquet` below), so
-`convert_all` only checks that every table's Parquet is there and counts its rows. On AWS the Glue job
-include/glue/csv_to_parquet.py does the conversion in Spark.
+Locally the validate step writes the Parquet in the same pass that checks the file: DuckDB reads each CSV
+once, the rows no rule rejected are cast with `typed_select` below and copied to a staged Parquet file, and
+`publish_parquet` moves every staged file into bronze-parquet/ once all nine passed. So `convert_all` only
+checks that every table's Parquet is there and counts its rows. On AWS the Glue job
+include/glue/csv_to_parquet.py does the conversion in Spark, with the same Parquet types.
 """
 
 from __future__ import annotations
 
 import io
+from pathlib import Path
 
 import pyarrow as pa
-import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from olist_dw.contract import SOURCES, TIMESTAMP_FORMAT, Kind, SourceFile
 from olist_dw.errors import UserFacingError
-from olist_dw.lake import BRONZE_PARQUET, Lake
+from olist_dw.lake import BRONZE_PARQUET, Lake, LocalLake
 
 # Parquet (Arrow) type of each column kind: zip prefixes and ids stay text.
 ARROW_TYPES: dict[Kind, pa.DataType] = {
@@ -29,6 +30,18 @@ ARROW_TYPES: dict[Kind, pa.DataType] = {
     Kind.FLOAT: pa.float64(),
     Kind.TIMESTAMP: pa.timestamp("us"),
 }
+# The same types in DuckDB, which writes them as the Glue job's Spark does: DECIMAL(12,2) as INT64,
+# TIMESTAMP as Parquet TIMESTAMP(isAdjustedToUTC=false, MICROS).
+SQL_TYPES: dict[Kind, str] = {
+    Kind.ID: "VARCHAR",
+    Kind.ZIP: "VARCHAR",
+    Kind.STATE: "VARCHAR",
+    Kind.TEXT: "VARCHAR",
+    Kind.INT: "INTEGER",
+    Kind.MONEY: "DECIMAL(12, 2)",
+    Kind.FLOAT: "DOUBLE",
+    Kind.TIMESTAMP: "TIMESTAMP",
+}
 PART_NAME = "part-0.parquet"
 
 
@@ -36,36 +49,42 @@ def arrow_schema(source: SourceFile) -> pa.Schema:
     return pa.schema([pa.field(c.name, ARROW_TYPES[c.kind], nullable=c.nullable) for c in source.columns])
 
 
-def typed_table(source: SourceFile, rows: pa.Table) -> pa.Table:
-    """Validated string columns -> the contract's types; an empty field becomes NULL."""
-    arrays = []
+def quote(name: str) -> str:
+    return '"' + name.replace('"', '""') + '"'
+
+
+def sql_literal(text: str) -> str:
+    return "'" + text.replace("'", "''") + "'"
+
+
+def typed_select(source: SourceFile, alias: str = "s") -> str:
+    """SELECT list casting validated text columns of `alias` to the contract's types; empty -> NULL."""
+    columns = []
     for column in source.columns:
-        values = rows.column(column.name)
-        values = pc.if_else(pc.equal(values, ""), pa.scalar(None, pa.string()), values)
+        value = f"nullif({alias}.{quote(column.name)}, '')"
         if column.kind is Kind.TIMESTAMP:
-            values = pc.strptime(values, format=TIMESTAMP_FORMAT, unit="us")
-        elif ARROW_TYPES[column.kind] != pa.string():
-            values = pc.cast(values, ARROW_TYPES[column.kind])
-        arrays.append(values)
-    return pa.Table.from_arrays(arrays, schema=arrow_schema(source))
-
-
-def parquet_bytes(table: pa.Table) -> bytes:
-    """Snappy Parquet; decimal(12, 2) stored as INT64, as Spark (the Glue job) writes it."""
-    sink = io.BytesIO()
-    pq.write_table(table, sink, compression="snappy", store_decimal_as_integer=True)
-    return sink.getvalue()
+            value = f"strptime({value}, {sql_literal(TIMESTAMP_FORMAT)})"
+        elif SQL_TYPES[column.kind] != "VARCHAR":
+            value = f"cast({value} as {SQL_TYPES[column.kind]})"
+        columns.append(f"{value} as {quote(column.name)}")
+    return ", ".join(columns)
 
 
 def part_key(table: str) -> str:
     return f"{BRONZE_PARQUET}/{table}/{PART_NAME}"
 
 
-def replace_parquet(lake: Lake, parts: dict[str, bytes]) -> None:
-    """Replace bronze-parquet/<table>/ of each table with its one part (called once every file passed)."""
-    for table, data in parts.items():
+def publish_parquet(lake: Lake, staged: dict[str, Path]) -> None:
+    """Replace bronze-parquet/<table>/ of each table with its staged part (called once every file passed);
+    on a local lake the staged file is renamed into place (staged beside it), else uploaded."""
+    for table, path in staged.items():
         lake.delete_prefix(f"{BRONZE_PARQUET}/{table}/")
-        lake.write_bytes(part_key(table), data)
+        if isinstance(lake, LocalLake):
+            target = lake.path(part_key(table))
+            target.parent.mkdir(parents=True, exist_ok=True)
+            path.replace(target)
+        else:
+            lake.put_file(path, part_key(table))
 
 
 def parquet_rows(lake: Lake, source: SourceFile) -> int:
@@ -73,6 +92,8 @@ def parquet_rows(lake: Lake, source: SourceFile) -> int:
     key = part_key(source.table)
     if key not in lake.list_keys(f"{BRONZE_PARQUET}/{source.table}/"):
         raise UserFacingError(f"no Parquet for {source.table} at {lake.uri(key)}: run the validate step first")
+    if isinstance(lake, LocalLake):
+        return pq.ParquetFile(lake.path(key)).metadata.num_rows
     return pq.ParquetFile(io.BytesIO(lake.read_bytes(key))).metadata.num_rows
 
 

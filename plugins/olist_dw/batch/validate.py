@@ -13,29 +13,41 @@ Keys between files (the contract's "references": items -> orders, products, sell
 -> orders; orders -> customers) are checked too, parents first (`contract.parents_first`): a row whose key
 is not among the rows its parent file kept is quarantined with the key and the parent file in its reason,
 so a quarantined order takes its items, payments and reviews with it. Only the parents' key values are
-held between files, never their rows. report.json counts reasons by rule (the key itself left out).
+held between files (DuckDB tables), never their rows. report.json counts reasons by rule (the key left out).
 
-Fast path: pyarrow's multi-threaded CSV reader with every column as a string, then vectorised checks
-(pyarrow.compute regular expressions). Only a file with structural damage (wrong field counts, a quote
-left open, blank lines) falls back to Python's csv module to locate lines exactly.
+One pass per file, bounded memory: DuckDB reads each CSV once (every column as text) into a temporary
+table, which spills to disk past `DUCKDB_MEMORY_LIMIT`; the row rules are SQL expressions (the contract's
+RE2 patterns, `try_strptime` for real calendar times), the key checks joins against the parents' kept keys,
+and the good rows are cast and copied to a staged Parquet file from that table. Python only streams the
+bytes once for the header, the line breaks and the last byte. Physical line numbers: the record's index
+plus the line breaks inside quoted fields before it. A file DuckDB cannot split cleanly (wrong field counts,
+an open quote, blank lines, bad UTF-8) falls back to pyarrow / Python's csv module, which locate lines
+exactly, and then goes through the same SQL rules.
 """
 
 from __future__ import annotations
 
+import codecs
 import csv
 import gzip
 import io
 import json
+import tempfile
 import zlib
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from pathlib import Path
 
+import duckdb
 import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.csv as pa_csv
+import pyarrow.parquet as pq
 
-from olist_dw.batch.convert import parquet_bytes, replace_parquet, typed_table
+from olist_dw.batch.convert import arrow_schema, publish_parquet, quote, sql_literal, typed_select
 from olist_dw.batch.rules import (
     ALLOWED_VALUES,
     FIELD_COUNT_RULE,
@@ -46,11 +58,16 @@ from olist_dw.batch.rules import (
 )
 from olist_dw.contract import SOURCES, TIMESTAMP_FORMAT, Kind, Reference, SourceFile, parents_first
 from olist_dw.errors import UserFacingError
-from olist_dw.lake import BRONZE, QUARANTINE, Lake
+from olist_dw.lake import BRONZE, QUARANTINE, Lake, LocalLake
 
 BOM = b"\xef\xbb\xbf"
 LINE_COLUMN = "_line"
 REASON_COLUMN = "_reason"
+# DuckDB's memory for the temporary tables of one file; past it they spill to the staging folder, so the
+# largest file (geolocation, 600 MB at scale 10) is checked in bounded memory.
+DUCKDB_MEMORY_LIMIT = "1GB"
+PARQUET_BATCH_ROWS = 1 << 17  # rows per batch from DuckDB to the Parquet writer (and per row group)
+CHUNK = 8 << 20  # bytes per read when streaming a file for its header and line breaks
 
 
 class FileRejectedError(UserFacingError):
@@ -96,33 +113,17 @@ class BrokenKeysError(FileRejectedError):
 
 @dataclass
 class CheckedFile:
-    """A parsed file: every record as strings, its line number and its reason (null when the row is good)."""
+    """What checking one file found: its rows, the rejected ones (counted by rule) and the broken keys.
+    The rows themselves stay in DuckDB (`src`, the bad ones also in `bad`) until the file is done."""
 
     source: SourceFile
     name: str
-    rows: pa.Table
-    lines: pa.Array
-    reasons: pa.Array
+    total_count: int  # records of the file, those that could not even be split included
+    rejected_count: int
+    reasons: dict[str, int]  # rule -> rows (a broken key's rule without the key value)
+    first_reject: tuple[int, str] | None  # (line, reason) of the first rejected row
+    breaks: list[KeyBreak] = field(default_factory=list)
     structural_rejects: list[dict] = field(default_factory=list)  # rows that could not even be split
-    # What report.json counts per row: the reason, or for a broken key its rule without the key value.
-    rules: pa.Array = field(init=False)
-
-    def __post_init__(self) -> None:
-        if isinstance(self.reasons, pa.ChunkedArray):
-            self.reasons = self.reasons.combine_chunks()
-        self.rules = self.reasons
-
-    @property
-    def good_rows(self) -> pa.Table:
-        return self.rows.filter(pc.is_null(self.reasons))
-
-    @property
-    def rejected_count(self) -> int:
-        return len(self.reasons) - self.reasons.null_count + len(self.structural_rejects)
-
-    @property
-    def total_count(self) -> int:
-        return self.rows.num_rows + len(self.structural_rejects)
 
 
 # --- locating files in the lake ---------------------------------------------------------------
@@ -144,7 +145,66 @@ def _accepted(source: SourceFile) -> tuple[str, str]:
     return source.file_name, source.file_name + ".gz"
 
 
-# --- reading and checking ---------------------------------------------------------------------
+@contextmanager
+def local_copy(lake: Lake, key: str, scratch: Path) -> Iterator[Path]:
+    """A path DuckDB can read for `key`: the file itself on a local lake, else a download into `scratch`."""
+    if isinstance(lake, LocalLake):
+        yield lake.path(key)
+        return
+    path = scratch / key.rsplit("/", 1)[-1]
+    path.write_bytes(lake.read_bytes(key))
+    try:
+        yield path
+    finally:
+        path.unlink(missing_ok=True)
+
+
+# --- streaming the bytes once: header, line breaks, last byte -----------------------------------
+
+
+@dataclass
+class Scan:
+    header: bytes  # the first line, without its line break
+    newlines: int  # physical line breaks of the whole (decompressed) file
+    ends_with_newline: bool
+
+
+def scan_file(name: str, path: Path) -> Scan:
+    """Read the file once in chunks (gunzipped when .gz) without parsing it."""
+    opener = gzip.open if name.endswith(".gz") else open
+    header: bytes | None = None
+    newlines, last = 0, b""
+    first = bytearray()
+    try:
+        with opener(path, "rb") as handle:
+            while chunk := handle.read(CHUNK):
+                if header is None:
+                    end = chunk.find(b"\n")
+                    first += chunk if end < 0 else chunk[:end]
+                    if end >= 0:
+                        header = bytes(first)
+                newlines += chunk.count(b"\n")
+                last = chunk[-1:]
+    except (OSError, EOFError, zlib.error) as err:
+        raise FileRejectedError(name, None, "not a valid gzip file", str(err)) from err
+    return Scan(bytes(first) if header is None else header, newlines, last == b"\n")
+
+
+def check_header(source: SourceFile, name: str, first_line: bytes) -> None:
+    try:
+        first = first_line.decode("utf-8").removeprefix("\ufeff").rstrip("\r")
+    except UnicodeDecodeError as err:
+        raise FileRejectedError(
+            name, 1, "encoding is not UTF-8", f"byte {first_line[err.start : err.start + 1]!r}; re-save as UTF-8"
+        ) from err
+    if not first.strip():
+        raise FileRejectedError(name, 1, "header missing", "the file is empty")
+    found = next(csv.reader([first]))
+    if found != source.header:
+        raise FileRejectedError(name, 1, "wrong header", f"expected {','.join(source.header)}; found {first[:300]}")
+
+
+# --- the exact readers, for files DuckDB cannot split cleanly -------------------------------------
 
 
 def decode_bytes(name: str, data: bytes) -> bytes:
@@ -155,7 +215,7 @@ def decode_bytes(name: str, data: bytes) -> bytes:
         except (OSError, EOFError, zlib.error) as err:
             raise FileRejectedError(name, None, "not a valid gzip file", str(err)) from err
     try:
-        data.decode("utf-8")
+        codecs.decode(data, "utf-8")
     except UnicodeDecodeError as err:
         line = data.count(b"\n", 0, err.start) + 1
         raise FileRejectedError(
@@ -164,34 +224,16 @@ def decode_bytes(name: str, data: bytes) -> bytes:
     return data[len(BOM) :] if data.startswith(BOM) else data
 
 
-def check_header(source: SourceFile, name: str, data: bytes) -> None:
-    end = data.find(b"\n")
-    first = (data if end < 0 else data[:end]).decode("utf-8").rstrip("\r")
-    if not first.strip():
-        raise FileRejectedError(name, 1, "header missing", "the file is empty")
-    found = next(csv.reader([first]))
-    if found != source.header:
-        raise FileRejectedError(name, 1, "wrong header", f"expected {','.join(source.header)}; found {first[:300]}")
-
-
-def check_file(source: SourceFile, name: str, raw: bytes) -> CheckedFile:
-    """Read one file (bytes as landed) and apply every rule; raise FileRejectedError when unusable."""
-    data = decode_bytes(name, raw)
-    check_header(source, name, data)
-    ends_with_newline = data.endswith(b"\n")
+def read_exactly(source: SourceFile, name: str, path: Path) -> tuple[pa.Table, list[dict]]:
+    """The whole file in memory, every record as strings with its physical line (`_line`), and the records
+    with the wrong field count apart: pyarrow when it can, else Python's csv module."""
+    data = decode_bytes(name, path.read_bytes())
     parsed = _read_fast(source, data)
     if parsed is None:
         rows, lines, structural = _read_exact(source, name, data)
     else:
-        rows, lines = parsed
-        structural = []
-    reasons = row_reasons(source, rows)
-    checked = CheckedFile(source, name, rows, lines, reasons, structural)
-    last_is_row = rows.num_rows and (not structural or structural[-1][LINE_COLUMN] < lines[-1].as_py())
-    if not ends_with_newline and last_is_row and reasons[-1].is_valid:
-        # The last record has no line break after it and breaks a rule: the file was cut short.
-        raise FileRejectedError(name, lines[-1].as_py(), "truncated last line", reasons[-1].as_py())
-    return checked
+        (rows, lines), structural = parsed, []
+    return rows.append_column(LINE_COLUMN, lines), structural
 
 
 def _read_fast(source: SourceFile, data: bytes) -> tuple[pa.Table, pa.Array] | None:
@@ -275,107 +317,251 @@ def lines_end(lines: list[int], structural: list[dict]) -> int:
     return max(lines[-1] if lines else 0, structural[-1][LINE_COLUMN] if structural else 0)
 
 
-def row_reasons(source: SourceFile, rows: pa.Table) -> pa.Array:
-    """First broken rule of each row as text ('column: rule'), null for a good row."""
-    reasons = pa.nulls(rows.num_rows, pa.string())
-    for column in source.columns:
-        values = rows.column(column.name)
-        empty = pc.equal(values, "")
-        checks: list[tuple[pa.Array, str]] = []
-        if not column.nullable:
-            checks.append((empty, REQUIRED_RULE))
-        filled = pc.invert(empty)
-        pattern = PATTERNS.get(column.kind)
-        if pattern:
-            matches = pc.match_substring_regex(values, pattern)
-            if column.kind is Kind.TIMESTAMP:
-                matches = pc.and_(matches, _real_timestamp(values))
-            checks.append((pc.and_(filled, pc.invert(matches)), RULE_NAMES[column.kind]))
-        allowed = ALLOWED_VALUES.get((source.table, column.name))
-        if allowed:
-            checks.append((pc.and_(filled, pc.invert(pc.is_in(values, pa.array(allowed)))), NOT_ALLOWED_RULE))
-        for broken, rule in checks:
-            broken = pc.fill_null(broken, False)
-            if pc.any(broken).as_py():
-                reasons = pc.if_else(pc.and_(broken, pc.is_null(reasons)), f"{column.name}: {rule}", reasons)
-    return reasons
-
-
-def _real_timestamp(values: pa.ChunkedArray) -> pa.ChunkedArray:
-    """True where the text is a real calendar time (strptime alone accepts 2017-02-30)."""
-    parsed = pc.strptime(values, format=TIMESTAMP_FORMAT, unit="s", error_is_null=True)
-    again = pc.strftime(parsed, format=TIMESTAMP_FORMAT)
-    return pc.fill_null(pc.equal(again, values), False)
-
-
-# --- keys between files -----------------------------------------------------------------------
+# --- the row rules as SQL -------------------------------------------------------------------------
 
 KEY_EXAMPLES = 5  # distinct keys an error message shows per broken reference
 # Every key value validate found broken, per file and column: the Glue job drops the rows holding them.
 BROKEN_KEYS_KEY = f"{QUARANTINE}/broken_keys.json"
 
 
-@dataclass
-class ParentKeys:
-    """What the files referencing a parent column need of it: the values its kept rows hold, and the line
-    of the first quarantined row of each value only quarantined rows hold (to say why a child goes too)."""
-
-    file: str
-    kept: pa.Array
-    quarantined: dict[str, int]
-
-
-def parent_keys(checked: CheckedFile, column: str) -> ParentKeys:
-    values = checked.rows.column(column)
-    good = pc.is_null(checked.reasons)
-    kept = pc.unique(values.filter(good))
-    if isinstance(kept, pa.ChunkedArray):
-        kept = kept.combine_chunks()
-    bad = pc.invert(good)
-    quarantined: dict[str, int] = {}
-    for key, line in zip(values.filter(bad).to_pylist(), checked.lines.filter(bad).to_pylist(), strict=True):
-        quarantined.setdefault(key, line)
-    position = checked.source.header.index(column)
-    for reject in checked.structural_rejects:
-        if position < len(reject["fields"]):
-            quarantined.setdefault(reject["fields"][position], reject[LINE_COLUMN])
-    kept_set = set(kept.to_pylist()) if quarantined else set()
-    return ParentKeys(checked.name, kept, {k: v for k, v in quarantined.items() if k not in kept_set})
+def row_reason_sql(source: SourceFile, alias: str = "s") -> str:
+    """First broken rule of a row as text ('column: rule'), NULL for a good row: the columns in contract
+    order, per column required, then its kind's pattern (RE2, as pyarrow and the Glue job), then its list."""
+    whens = []
+    for column in source.columns:
+        value = f"{alias}.{quote(column.name)}"
+        filled = f"coalesce({value}, '') <> ''"
+        checks = []
+        if not column.nullable:
+            checks.append((f"not ({filled})", REQUIRED_RULE))
+        pattern = PATTERNS.get(column.kind)
+        if pattern:
+            matches = f"regexp_matches({value}, {sql_literal(pattern)})"
+            if column.kind is Kind.TIMESTAMP:  # a real calendar time (the pattern accepts 2017-02-30)
+                fmt = sql_literal(TIMESTAMP_FORMAT)
+                matches += f" and try_strptime({value}, {fmt}) is not null"
+            checks.append((f"{filled} and not ({matches})", RULE_NAMES[column.kind]))
+        allowed = ALLOWED_VALUES.get((source.table, column.name))
+        if allowed:
+            values = ", ".join(sql_literal(v) for v in allowed)
+            checks.append((f"{filled} and {value} not in ({values})", NOT_ALLOWED_RULE))
+        whens += [f"when {test} then {sql_literal(f'{column.name}: {rule}')}" for test, rule in checks]
+    return f"(case {' '.join(whens)} end)" if whens else "null::varchar"
 
 
-def check_keys(checked: CheckedFile, parents: dict[tuple[str, str], ParentKeys]) -> list[KeyBreak]:
-    """Quarantine the rows (not already rejected) whose references have no kept parent row; their reason
-    names the key and the parent file. Returns what broke, per reference (empty when every key holds)."""
-    breaks: list[KeyBreak] = []
-    for ref in checked.source.references:
-        parent = parents.get((ref.parent, ref.parent_column))
-        if parent is not None:
-            breaks.extend(_check_reference(checked, ref, parent))
-    return breaks
+def _key_table(kind: str, table: str, column: str) -> str:
+    return quote(f"{kind}__{table}__{column}")
 
 
-def _check_reference(checked: CheckedFile, ref: Reference, parent: ParentKeys) -> list[KeyBreak]:
-    values = checked.rows.column(ref.column)
-    orphan = pc.and_(pc.is_null(checked.reasons), pc.invert(pc.is_in(values, value_set=parent.kept)))
-    orphan = pc.fill_null(pc.and_(orphan, pc.not_equal(values, "")), False)  # empty: the row rules decide
-    if isinstance(orphan, pa.ChunkedArray):
-        orphan = orphan.combine_chunks()
-    if not pc.any(orphan).as_py():
-        return []
-    missing = KeyBreak(ref.column, parent.file, quarantined_in_parent=False)
-    cascaded = KeyBreak(ref.column, parent.file, quarantined_in_parent=True)
-    reasons, rules = [], []
-    for key in values.filter(orphan).to_pylist():
-        line = parent.quarantined.get(key)
-        found = cascaded if line is not None else missing
-        found.count += 1
-        found.keys[key] = None
-        where = f"quarantined in {parent.file} (line {line})" if line is not None else f"not in {parent.file}"
-        reasons.append(f"{ref.column} {key} {where}")
-        rules.append(found.rule)
-    checked.reasons = pc.replace_with_mask(checked.reasons, orphan, pa.array(reasons, pa.string()))
-    checked.rules = pc.replace_with_mask(checked.rules, orphan, pa.array(rules, pa.string()))
-    return [b for b in (cascaded, missing) if b.count]
+def _parent_file(ref: Reference) -> str:
+    from olist_dw.contract import SOURCES_BY_TABLE
+
+    return SOURCES_BY_TABLE[ref.parent].file_name
+
+
+# --- one file, one read --------------------------------------------------------------------------
+
+
+class Checker:
+    """One DuckDB connection for a validate run. Each file's rows pass through the temporary tables `src`
+    (every record as text) and `bad` (the rejected ones with line, reason and rule). What the files that
+    reference a parent need of it stays as two small tables per parent column: `kept__<table>__<column>`
+    (the values its kept rows hold) and `quarantined__<table>__<column>` (each value only rejected rows
+    hold, with the first such row's line: why a child goes too)."""
+
+    def __init__(self, scratch: Path):
+        spill = scratch / "spill"
+        spill.mkdir(parents=True, exist_ok=True)
+        self.con = duckdb.connect(config={"memory_limit": DUCKDB_MEMORY_LIMIT, "temp_directory": str(spill)})
+        self.parents: set[tuple[str, str]] = set()  # (table, column) whose key tables exist
+
+    def close(self) -> None:
+        self.con.close()
+
+    def _read(self, source: SourceFile, name: str, path: Path) -> tuple[str, list[dict], bool]:
+        """Load the file into `src`; returns the SQL of a row's line, the structural rejects and whether
+        the file ends with a line break."""
+        scan = scan_file(name, path)
+        check_header(source, name, scan.header)
+        columns = "{" + ", ".join(f"{sql_literal(c)}: 'VARCHAR'" for c in source.header) + "}"
+        # Line breaks inside the fields of a record (counted only where there is one: contains is cheap).
+        breaks = "case when " + " or ".join(f"contains({quote(c)}, chr(10))" for c in source.header) + " then "
+        breaks += " + ".join(
+            f"coalesce(strlen({quote(c)}) - strlen(replace({quote(c)}, chr(10), '')), 0)" for c in source.header
+        )
+        breaks += " else 0 end"
+        try:
+            self.con.execute(
+                f"create or replace temp table src as select * from read_csv({sql_literal(str(path))}, "
+                f"columns = {columns}, header = false, skip = 1, auto_detect = false, delim = ',', quote = '\"', "
+                "escape = '\"', strict_mode = true, null_padding = false)"
+            )
+            rows, inside = self.con.execute(f"select count(*), coalesce(sum({breaks}), 0) from src").fetchone()
+            lines = 1 + rows + inside  # the header, each record, the line breaks inside quoted fields
+            clean = scan.newlines == (lines if scan.ends_with_newline else lines - 1)
+        except duckdb.Error:
+            clean = False  # a wrong field count, an open quote, bad UTF-8: the exact readers say where
+        if clean and not inside:
+            return "(s.rowid + 2)", [], scan.ends_with_newline
+        if clean:  # quoted line breaks push later records down: each record's line, once
+            self.con.execute(
+                f"create or replace temp table src as select *, 2 + rowid + coalesce(sum({breaks}) over "
+                f"(order by rowid rows between unbounded preceding and 1 preceding), 0) as {LINE_COLUMN} from src"
+            )
+            return f"s.{LINE_COLUMN}", [], scan.ends_with_newline
+        # Damaged, or blank lines (DuckDB skips them, so its count and the file's line breaks disagree).
+        table, structural = read_exactly(source, name, path)
+        self.con.register("exact_rows", table)
+        self.con.execute("create or replace temp table src as select * from exact_rows")
+        self.con.unregister("exact_rows")
+        return f"s.{LINE_COLUMN}", structural, scan.ends_with_newline
+
+    def check(self, source: SourceFile, name: str, path: Path) -> CheckedFile:
+        """Read the file once, apply the row rules and the keys against the parents checked before; leaves
+        `src` and `bad` for the quarantine, the Parquet and the key tables."""
+        line, structural, ends_with_newline = self._read(source, name, path)
+        refs = [(i, ref) for i, ref in enumerate(source.references) if (ref.parent, ref.parent_column) in self.parents]
+        joins, inner = [], []
+        reason, rule, which, cascaded, key = [], [], [], [], []
+        for i, ref in refs:
+            value, parent = f"s.{quote(ref.column)}", _parent_file(ref)
+            joins.append(
+                f"left join {_key_table('kept', ref.parent, ref.parent_column)} k{i} on {value} = k{i}.key "
+                f"left join {_key_table('quarantined', ref.parent, ref.parent_column)} q{i} on {value} = q{i}.key"
+            )
+            inner.append(f"coalesce({value} <> '' and k{i}.key is null, false) as _o{i}, q{i}.line as _q{i}")
+            column = quote(ref.column)
+            reason.append(
+                f"when _o{i} then {sql_literal(ref.column + ' ')} || {column} || case when _q{i} is not null "
+                f"then {sql_literal(f' quarantined in {parent} (line ')} || _q{i} || ')' "
+                f"else {sql_literal(f' not in {parent}')} end"
+            )
+            cascade_rule, missing_rule = f"{ref.column}: quarantined in {parent}", f"{ref.column}: not in {parent}"
+            rule.append(
+                f"when _o{i} then case when _q{i} is not null then {sql_literal(cascade_rule)}"
+                f" else {sql_literal(missing_rule)} end"
+            )
+            which.append(f"when _o{i} then {i}")
+            cascaded.append(f"when _o{i} then _q{i} is not null")
+            key.append(f"when _o{i} then {column}")
+
+        def first(whens: list[str], row_rule: str = "_row_reason") -> str:
+            return f"case when _row_reason is not null then {row_rule} {' '.join(whens)} end"
+
+        header = ", ".join(quote(c) for c in source.header)
+        self.con.execute(
+            f"""create or replace temp table bad as
+            select _row, _line, _row_reason, {first(reason)} as _reason, {first(rule)} as _rule,
+                   {first(which, "null::integer")} as _ref, {first(cascaded, "null::boolean")} as _cascaded,
+                   {first(key, "null::varchar")} as _key, {header}
+            from (
+                select s.rowid as _row, {line} as _line, {row_reason_sql(source)} as _row_reason,
+                       {"".join(f"{x}, " for x in inner)}{", ".join(f"s.{quote(c)}" for c in source.header)}
+                from src s {" ".join(joins)}
+            )
+            where _row_reason is not null {"".join(f" or _o{i}" for i, _ in refs)}"""
+        )
+        rows = self.con.execute("select count(*) from src").fetchone()[0]
+        if not ends_with_newline and rows:
+            last = self.con.execute(
+                "select _line, _row_reason from bad where _row = (select max(rowid) from src)"
+            ).fetchone()
+            last_is_row = not structural or structural[-1][LINE_COLUMN] < (last[0] if last else 0)
+            if last and last[1] is not None and last_is_row:
+                # The last record has no line break after it and breaks a rule: the file was cut short.
+                raise FileRejectedError(name, last[0], "truncated last line", last[1])
+        counts: dict[str, int] = {}
+        for found, count in self.con.execute(
+            "select _rule, count(*) from bad group by _rule order by min(_line)"
+        ).fetchall():
+            counts[found] = count
+        for reject in structural:
+            counts[reject[REASON_COLUMN]] = counts.get(reject[REASON_COLUMN], 0) + 1
+        first_bad = self.con.execute("select _line, _reason from bad order by _line limit 1").fetchone()
+        candidates = [tuple(first_bad)] if first_bad else []
+        candidates += [(r[LINE_COLUMN], r[REASON_COLUMN]) for r in structural[:1]]
+        breaks = self._breaks(source)
+        rejected = sum(counts.values())
+        return CheckedFile(
+            source, name, rows + len(structural), rejected, counts, min(candidates, default=None), breaks, structural
+        )
+
+    def _breaks(self, source: SourceFile) -> list[KeyBreak]:
+        """What broke per reference (the cascade first), the distinct keys in file order."""
+        found: dict[tuple[int, bool], KeyBreak] = {}
+        for index, cascaded, key in self.con.execute(
+            "select _ref, _cascaded, _key from bad where _ref is not null order by _line"
+        ).fetchall():
+            ref = source.references[index]
+            broken = found.setdefault((index, cascaded), KeyBreak(ref.column, _parent_file(ref), cascaded))
+            broken.count += 1
+            broken.keys[key] = None
+        return [found[k] for k in sorted(found, key=lambda k: (k[0], not k[1]))]
+
+    def quarantine_table(self, checked: CheckedFile) -> pa.Table:
+        """The rejected rows with their line and reason, as they were in the file (strings)."""
+        header = checked.source.header
+        columns = ", ".join(f"coalesce({quote(c)}, '') as {quote(c)}" for c in header)
+        table = self.con.sql(
+            f"select _line::bigint as {LINE_COLUMN}, _reason as {REASON_COLUMN}, {columns} from bad order by _line"
+        ).to_arrow_table()
+        if checked.structural_rejects:
+            extra = pa.table(
+                {
+                    LINE_COLUMN: [r[LINE_COLUMN] for r in checked.structural_rejects],
+                    REASON_COLUMN: [r[REASON_COLUMN] for r in checked.structural_rejects],
+                    header[0]: [r["record"] for r in checked.structural_rejects],
+                }
+            )
+            for name in header[1:]:
+                extra = extra.append_column(name, pa.nulls(extra.num_rows, pa.string()))
+            table = pa.concat_tables([table, extra.cast(table.schema)]).sort_by(LINE_COLUMN)
+        return table
+
+    def _has_bad(self) -> bool:
+        return self.con.execute("select exists (select 1 from bad)").fetchall()[0][0]
+
+    def write_parquet(self, source: SourceFile, target: Path) -> None:
+        """The good rows of `src`, cast to the contract's types, as one snappy Parquet file, streamed in
+        batches. pyarrow writes it (not DuckDB's COPY): its Parquet types are the Glue job's Spark's to the
+        logical type (DuckDB marks INT32 columns Int(32, signed), Spark and pyarrow leave them plain)."""
+        target.parent.mkdir(parents=True, exist_ok=True)
+        schema = arrow_schema(source)
+        good = "src s anti join bad b on s.rowid = b._row" if self._has_bad() else "src s"
+        reader = self.con.sql(f"select {typed_select(source)} from {good}").to_arrow_reader(PARQUET_BATCH_ROWS)
+        with pq.ParquetWriter(target, schema, compression="snappy", store_decimal_as_integer=True) as writer:
+            for batch in reader:
+                writer.write_batch(batch.cast(schema))
+
+    def keep_parent_keys(self, checked: CheckedFile, column: str) -> None:
+        """The key tables of one parent column, for the files that reference it."""
+        table, value = checked.source.table, quote(column)
+        kept, quarantined = _key_table("kept", table, column), _key_table("quarantined", table, column)
+        self.con.execute(
+            f"create or replace temp table {kept} as select distinct s.{value} as key from src s "
+            f"anti join bad b on s.rowid = b._row where s.{value} is not null"
+        )
+        position = checked.source.header.index(column)
+        cut = [
+            (r["fields"][position], r[LINE_COLUMN]) for r in checked.structural_rejects if position < len(r["fields"])
+        ]
+        self.con.register(
+            "cut_keys",
+            pa.table(
+                {"key": [k for k, _ in cut], "line": [n for _, n in cut]},
+                schema=pa.schema([("key", pa.string()), ("line", pa.int64())]),
+            ),
+        )
+        self.con.execute(
+            f"create or replace temp table {quarantined} as select q.key, min(q.line) as line from "
+            f"(select {value} as key, _line::bigint as line from bad union all select key, line from cut_keys) q "
+            f"anti join {kept} k on q.key = k.key where q.key is not null group by q.key"
+        )
+        self.con.unregister("cut_keys")
+        self.parents.add((table, column))
+
+    def done_with_file(self) -> None:
+        self.con.execute("drop table if exists src; drop table if exists bad")
 
 
 # --- the job ----------------------------------------------------------------------------------
@@ -395,85 +581,67 @@ class FileReport:
         return self.rejected / self.rows if self.rows else 0.0
 
 
-def quarantine_table(checked: CheckedFile) -> pa.Table:
-    """The rejected rows with their line and reason, as they were in the file (strings)."""
-    bad = pc.is_valid(checked.reasons)
-    table = checked.rows.filter(bad)
-    table = table.append_column(LINE_COLUMN, checked.lines.filter(bad)).append_column(
-        REASON_COLUMN, checked.reasons.filter(bad)
-    )
-    table = table.select([LINE_COLUMN, REASON_COLUMN, *checked.source.header])
-    if checked.structural_rejects:
-        extra = pa.table(
-            {
-                LINE_COLUMN: [r[LINE_COLUMN] for r in checked.structural_rejects],
-                REASON_COLUMN: [r[REASON_COLUMN] for r in checked.structural_rejects],
-                checked.source.header[0]: [r["record"] for r in checked.structural_rejects],
-            }
-        )
-        for name in checked.source.header[1:]:
-            extra = extra.append_column(name, pa.nulls(extra.num_rows, pa.string()))
-        table = pa.concat_tables([table, extra.cast(table.schema)]).sort_by(LINE_COLUMN)
-    return table
-
-
-def write_quarantine(lake: Lake, checked: CheckedFile) -> FileReport:
+def write_quarantine(lake: Lake, checker: Checker, checked: CheckedFile) -> FileReport:
     """Replace quarantine/<table>/ with this run's rejected rows and report (idempotent)."""
     prefix = f"{QUARANTINE}/{checked.source.table}/"
     lake.delete_prefix(prefix)
-    rejected = quarantine_table(checked)
-    counts: dict[str, int] = {}
-    if rejected.num_rows:
-        rules = [checked.rules.filter(pc.is_valid(checked.rules))]
-        rules.append(pa.array([r[REASON_COLUMN] for r in checked.structural_rejects], pa.string()))
-        for value in pc.value_counts(pa.concat_arrays(rules)).to_pylist():
-            counts[value["values"]] = value["counts"]
     location = None
-    if rejected.num_rows:
+    if checked.rejected_count:
         sink = io.BytesIO()
-        pa_csv.write_csv(rejected, sink)
+        pa_csv.write_csv(checker.quarantine_table(checked), sink)
         key = f"{prefix}{checked.source.stem}.rejected.csv"
         lake.write_bytes(key, sink.getvalue())
         location = lake.uri(key)
-    report = FileReport(checked.name, checked.source.table, checked.total_count, rejected.num_rows, counts, location)
+    report = FileReport(
+        checked.name, checked.source.table, checked.total_count, checked.rejected_count, checked.reasons, location
+    )
     lake.write_bytes(f"{prefix}report.json", json.dumps(report.__dict__, indent=2).encode())
     return report
 
 
-def enforce_threshold(
-    report: FileReport, checked: CheckedFile, max_fraction: float, breaks: list[KeyBreak] | None = None
-) -> None:
+def enforce_threshold(report: FileReport, checked: CheckedFile, max_fraction: float) -> None:
     """Fail the file when its quarantined share is over the threshold; when broken keys are part of it,
     the error names the files referenced, the counts and the first keys."""
-    if report.rejected_fraction <= max_fraction:
+    if report.rejected_fraction <= max_fraction or checked.first_reject is None:
         return
-    quarantine = quarantine_table(checked)
-    first = quarantine.slice(0, 1).to_pylist()[0]
+    line, reason = checked.first_reject
     rule = (
         f"too many bad rows: {report.rejected} of {report.rows} "
         f"({report.rejected_fraction:.2%} > OLIST_MAX_BAD_ROW_FRACTION {max_fraction:.2%})"
     )
+    breaks = checked.breaks
     if not breaks:
-        raise FileRejectedError(
-            checked.name, first[LINE_COLUMN], rule, f"first: {first[REASON_COLUMN]}; all in {report.quarantine}"
-        )
+        raise FileRejectedError(checked.name, line, rule, f"first: {reason}; all in {report.quarantine}")
     broken = sum(b.count for b in breaks)
     detail = "; ".join(b.describe() for b in breaks)
     if report.rejected > broken:
         detail += f"; {report.rejected - broken} rows break row rules"
-    raise BrokenKeysError(checked.name, first[LINE_COLUMN], rule, f"{detail}; all in {report.quarantine}", breaks)
+    raise BrokenKeysError(checked.name, line, rule, f"{detail}; all in {report.quarantine}", breaks)
 
 
-def validate_source(
-    lake: Lake, source: SourceFile, max_fraction: float, parents: dict[tuple[str, str], ParentKeys] | None = None
-) -> tuple[CheckedFile, FileReport, list[KeyBreak]]:
-    """Check one file's rows, then its keys against the `parents` already validated; quarantine and enforce."""
-    key = landed_key(lake, source)
-    checked = check_file(source, key.rsplit("/", 1)[-1], lake.read_bytes(key))
-    breaks = check_keys(checked, parents or {})
-    report = write_quarantine(lake, checked)
-    enforce_threshold(report, checked, max_fraction, breaks)
-    return checked, report, breaks
+@contextmanager
+def scratch_folder(lake: Lake) -> Iterator[Path]:
+    """Where DuckDB spills and the Parquet is staged: inside a local lake (so staged files are renamed into
+    place, same file system), else a temporary folder; removed afterwards, whatever happened."""
+    if isinstance(lake, LocalLake):
+        lake.root.mkdir(parents=True, exist_ok=True)
+        with tempfile.TemporaryDirectory(prefix=".validate-", dir=lake.root) as folder:
+            yield Path(folder)
+    else:
+        with tempfile.TemporaryDirectory(prefix="olist-validate-") as folder:
+            yield Path(folder)
+
+
+def check_file(source: SourceFile, name: str, raw: bytes) -> CheckedFile:
+    """Check one file's bytes on their own (no keys between files): what validate would quarantine."""
+    with tempfile.TemporaryDirectory(prefix="olist-check-") as folder:
+        path = Path(folder) / name
+        path.write_bytes(raw)
+        checker = Checker(Path(folder))
+        try:
+            return checker.check(source, name, path)
+        finally:
+            checker.close()
 
 
 def validate_all(
@@ -482,33 +650,42 @@ def validate_all(
     """Validate every source file; raise on the first unusable one. Returns the run's report (also saved
     as quarantine/validation_report.json), small enough for an XCom.
 
-    With `write_parquet` (the local path) the same pass also converts: each file's good rows become
-    bronze-parquet/<table>/part-0.parquet, so every CSV is parsed once. The Parquet is held in memory until
-    every file has passed and only then replaces bronze-parquet/, so a rejected file leaves the previous
-    run's Parquet untouched (never a mix). On AWS pass write_parquet=False: the Glue job converts there.
+    With `write_parquet` (the local path) the same pass also converts: each file's good rows become a
+    staged Parquet file, and only once every file has passed do they replace bronze-parquet/<table>/, so a
+    rejected file leaves the previous run's Parquet untouched (never a mix). On AWS pass
+    write_parquet=False: the Glue job converts there.
 
     Files are checked parents first, so each file's keys are checked against what its parents kept (and its
     Parquet holds only rows whose keys hold); of a parent only the referenced key values are kept meanwhile.
     The broken key values go to quarantine/broken_keys.json ({table: {column: [keys]}}): the Glue job, which
     converts on AWS, drops the rows holding them, so it keeps exactly the rows kept here."""
     referenced = {(r.parent, r.parent_column) for s in sources for r in s.references}
-    parents: dict[tuple[str, str], ParentKeys] = {}
     reports: dict[str, dict] = {}
     broken_keys: dict[str, dict[str, list[str]]] = {}
-    parquet: dict[str, bytes] = {}
-    for source in parents_first(sources):
-        checked, report, breaks = validate_source(lake, source, max_fraction, parents)
-        reports[source.table] = report.__dict__ | {"rejected_fraction": round(report.rejected_fraction, 6)}
-        for b in breaks:
-            broken_keys.setdefault(source.table, {}).setdefault(b.column, []).extend(b.keys)
-        for table, column in referenced:
-            if table == source.table:
-                parents[(table, column)] = parent_keys(checked, column)
-        if write_parquet:  # compressed in memory until every file has passed
-            parquet[source.table] = parquet_bytes(typed_table(source, checked.good_rows))
-        del checked
-    if write_parquet:
-        replace_parquet(lake, parquet)
+    with scratch_folder(lake) as scratch:
+        checker = Checker(scratch)
+        staged: dict[str, Path] = {}
+        try:
+            for source in parents_first(sources):
+                key = landed_key(lake, source)
+                with local_copy(lake, key, scratch) as path:
+                    checked = checker.check(source, key.rsplit("/", 1)[-1], path)
+                report = write_quarantine(lake, checker, checked)
+                enforce_threshold(report, checked, max_fraction)
+                reports[source.table] = report.__dict__ | {"rejected_fraction": round(report.rejected_fraction, 6)}
+                for b in checked.breaks:
+                    broken_keys.setdefault(source.table, {}).setdefault(b.column, []).extend(b.keys)
+                for table, column in sorted(referenced):
+                    if table == source.table:
+                        checker.keep_parent_keys(checked, column)
+                if write_parquet:
+                    staged[source.table] = scratch / "bronze-parquet" / source.table / "part-0.parquet"
+                    checker.write_parquet(source, staged[source.table])
+                checker.done_with_file()
+        finally:
+            checker.close()
+        if write_parquet:
+            publish_parquet(lake, staged)
     lake.write_bytes(BROKEN_KEYS_KEY, json.dumps(broken_keys, indent=1).encode())
     files = [reports[s.table] for s in sources]  # in contract order
     summary = {
