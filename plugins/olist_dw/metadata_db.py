@@ -10,6 +10,12 @@ environment does, the local Airflow runs on its own PostgreSQL server:
 - The server binaries are the machine's (`make postgres` installs Debian's `postgresql`): PostgreSQL refuses to
   run as root, so as root the server runs as the unprivileged `postgres` user that the package creates.
 - `ensure_running` is idempotent and cheap when the server runs; `stop` stops it; `olist-dw metadb` wraps both.
+- A transaction left idle for `IDLE_IN_TRANSACTION_TIMEOUT_S` is ended by the server. Why: the LocalExecutor's
+  worker processes inherit the scheduler's database socket. When the scheduler is killed in the middle of a
+  scheduling loop, they keep its session open, with its transaction and its `FOR UPDATE` row locks on the
+  dag runs it was examining. The restarted scheduler skips locked rows, so those runs stayed `running` for ever
+  (seen in the live crash test). Airflow never leaves a transaction idle for long, so a minute is safe.
+  A database you run yourself (`OLIST_AIRFLOW_DB=<URL>`) needs the same setting.
 
 `OLIST_AIRFLOW_DB` picks the database: `postgres` (default, this server), `sqlite` (the old single file, for a
 quick look) or a SQLAlchemy URL of a database you run yourself.
@@ -77,6 +83,10 @@ class Layout:
     def lock_file(self) -> Path:
         # Beside the server's folder: that folder may belong to the postgres user.
         return self.root.with_name("postgres.lock")
+
+
+# Seconds; see the module docstring (a transaction whose process died with its socket still shared).
+IDLE_IN_TRANSACTION_TIMEOUT_S = 60
 
 
 def layout(settings: Settings) -> Layout:
@@ -304,7 +314,10 @@ def _start(settings: Settings, paths: Layout) -> int:
         _initdb(paths)
     port = _choose_port(settings, paths)
     socket_dir = str(paths.socket_dir) if len(str(paths.socket_dir)) < MAX_SOCKET_PATH else ""
-    options = f"-p {port} -c listen_addresses=127.0.0.1 -c unix_socket_directories='{socket_dir}'"
+    options = (
+        f"-p {port} -c listen_addresses=127.0.0.1 -c unix_socket_directories='{socket_dir}'"
+        f" -c idle_in_transaction_session_timeout={IDLE_IN_TRANSACTION_TIMEOUT_S}s"
+    )
     _run_as_owner(
         paths,
         [_binary("pg_ctl"), "start", "-D", str(paths.data), "-l", str(paths.log), "-o", options, "-w", "-t", "60"],

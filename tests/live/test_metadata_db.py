@@ -3,8 +3,11 @@ stopped; the SQLite and external-URL settings; a bad setting named."""
 
 from __future__ import annotations
 
+import os
+import signal
 import subprocess
 import sys
+import time
 
 import psycopg2
 import pytest
@@ -86,3 +89,50 @@ def test_a_bad_setting_is_named(olist_home, monkeypatch):
     monkeypatch.setenv("OLIST_AIRFLOW_DB", "postgress")
     with pytest.raises(metadata_db.MetadataDbError, match="OLIST_AIRFLOW_DB='postgress'"):
         metadata_db.ensure_running(get_settings())
+
+
+HOLDER = """
+import os, signal, sys, time
+import psycopg2
+con = psycopg2.connect(sys.argv[1])
+cur = con.cursor()
+cur.execute("select id from dag_run_like where id = 1 for update")  # a transaction holding a row lock
+child = os.fork()
+if child == 0:  # a child inherits the socket, as the LocalExecutor's workers inherit the scheduler's
+    time.sleep(120)
+    os._exit(0)
+print(child, flush=True)
+os.kill(os.getpid(), signal.SIGKILL)  # the 'scheduler' dies mid-transaction
+"""
+
+
+def test_a_transaction_left_open_by_a_killed_process_whose_socket_a_child_keeps_is_ended_by_the_server(
+    postgres_home, monkeypatch
+):
+    """The scheduler crash of the live crash test: its row locks outlived it in a forked worker's socket."""
+    monkeypatch.setattr(metadata_db, "IDLE_IN_TRANSACTION_TIMEOUT_S", 3)
+    url = metadata_db.ensure_running(get_settings())
+    parts = make_url(url)
+    dsn = f"host={parts.host} port={parts.port} user={parts.username} password={parts.password} dbname={parts.database}"
+    _query(url, "create table dag_run_like (id int primary key); insert into dag_run_like values (1)")
+    holder = subprocess.Popen([sys.executable, "-c", HOLDER, dsn], stdout=subprocess.PIPE, text=True)
+    child = int(holder.stdout.readline())
+    try:
+        holder.wait(timeout=10)
+        con = psycopg2.connect(dsn)
+        con.autocommit = True
+        try:
+            with con.cursor() as cur:
+                cur.execute("select id from dag_run_like for update skip locked")
+                assert cur.fetchall() == []  # the dead process's lock is still held through the child's socket
+                deadline = time.monotonic() + 30
+                while True:
+                    cur.execute("select id from dag_run_like for update skip locked")
+                    if cur.fetchall() == [(1,)]:
+                        break
+                    assert time.monotonic() < deadline, "the server never ended the orphaned transaction"
+                    time.sleep(0.5)
+        finally:
+            con.close()
+    finally:
+        os.kill(child, signal.SIGKILL)
