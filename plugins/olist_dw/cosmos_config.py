@@ -20,6 +20,12 @@ DbtTaskGroup): `airflow dags test` runs tasks one at a time, and a sensor picked
 wait forever. The sensors then only report; the run time is the one `dbt build`. The producer gets no
 retries: Cosmos skips a retried producer, which would let the run end without building.
 
+A second try still happens without retries: when the scheduler dies mid-build and restarts, it resets the
+producer's orphaned try (LocalExecutor cannot adopt it) and queues a new one. Cosmos would skip it, its
+sensors (downstream of it here) would be skipped too, and the run would end `success` with nothing built or
+published. So the project's producer fails a second try instead, naming the cause; the run fails and a
+re-run (idempotent) builds. Measured in the live crash test (`pytest -m crash_recovery tests/live`).
+
 One module builds both uses of Cosmos: the batch's `dbt_task_group()` and the micro-batch's single
 `dbt_build_task()`. What differs per target (profile, environment, the writers' pool) comes from the target
 object (olist_dw.targets): locally dbt-duckdb from profiles.yml; on AWS a profile mapping built from the
@@ -31,8 +37,10 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+from airflow.sdk.exceptions import AirflowFailException
 from cosmos import DbtTaskGroup, ExecutionConfig, ProjectConfig, RenderConfig
 from cosmos.constants import PRODUCER_WATCHER_TASK_ID, ExecutionMode, InvocationMode, LoadMode, TestBehavior
+from cosmos.operators.watcher import DbtProducerWatcherOperator
 
 from olist_dw.dbt_artifacts import KEEP_RUN_RESULTS_CALLBACK
 from olist_dw.dbt_runner import MANIFEST_PATH
@@ -97,6 +105,20 @@ def operator_args(target: Target) -> dict[str, Any]:
     }
 
 
+class DbtProducerFailingASecondTry(DbtProducerWatcherOperator):
+    """Cosmos's producer (the one `dbt build`), except that a second try fails instead of being skipped."""
+
+    def execute(self, context: Any, **kwargs: Any) -> Any:
+        try_number = context["ti"].try_number
+        if try_number > 1:
+            raise AirflowFailException(
+                f"the dbt build of try {try_number - 1} was interrupted before it finished (the scheduler or the "
+                "worker died). A build cannot be resumed, and a skipped build would publish nothing: trigger "
+                f"{context['dag'].dag_id} again (a re-run gives the same warehouse)."
+            )
+        return super().execute(context, **kwargs)
+
+
 def dbt_task_group(group_id: str, select: list[str], target: Target) -> DbtTaskGroup:
     """The project's dbt nodes of `select` as a task group (call inside a DAG context)."""
     group = DbtTaskGroup(
@@ -109,6 +131,7 @@ def dbt_task_group(group_id: str, select: list[str], target: Target) -> DbtTaskG
     )
     producer = group.children.get(f"{group_id}.{PRODUCER_WATCHER_TASK_ID}")
     if producer is not None:
+        producer.__class__ = DbtProducerFailingASecondTry  # Cosmos builds it from a class name: no hook
         for task in group.children.values():
             if task is not producer and not task.upstream_task_ids:
                 producer >> task

@@ -1,0 +1,38 @@
+"""The batch's Cosmos producer (the one `dbt build`): a second try, which only a scheduler restart mid-build
+creates (it has no retries), fails and names the cause, where Cosmos's own producer would be skipped and let
+the run end `success` with nothing built."""
+
+from __future__ import annotations
+
+from types import SimpleNamespace
+
+import pytest
+from airflow.sdk.exceptions import AirflowFailException
+from cosmos.operators.watcher import DbtProducerWatcherOperator
+
+from olist_dw.settings import PROJECT_ROOT
+
+
+@pytest.fixture(scope="module")
+def batch_dag():
+    from airflow.dag_processing.dagbag import DagBag
+
+    bag = DagBag(str(PROJECT_ROOT / "dags" / "olist_batch.py"))
+    assert bag.import_errors == {}
+    return bag.dags["olist_batch"]
+
+
+def test_a_second_try_of_the_producer_fails_naming_the_interrupted_build(batch_dag):
+    producer = batch_dag.get_task("transform.dbt_producer_watcher")
+    assert producer.retries == 0
+    with pytest.raises(AirflowFailException, match=r"try 1 was interrupted.*trigger olist_batch again"):
+        producer.execute({"ti": SimpleNamespace(try_number=2), "dag": batch_dag})
+
+
+def test_a_first_try_of_the_producer_runs_cosmos_build(batch_dag, monkeypatch):
+    calls = []
+    monkeypatch.setattr(DbtProducerWatcherOperator, "execute", lambda self, context, **kw: calls.append(context))
+    producer = batch_dag.get_task("transform.dbt_producer_watcher")
+    context = {"ti": SimpleNamespace(try_number=1), "dag": batch_dag}
+    producer.execute(context)
+    assert calls == [context]
