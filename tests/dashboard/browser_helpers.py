@@ -31,17 +31,17 @@ CHROMIUM_FLAGS = [
 ERROR_ELEMENTS = '[data-testid="stException"], [data-testid="stAlertContentError"]'
 
 
-def _free_port() -> int:
+def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         return sock.getsockname()[1]
 
 
 @contextmanager
-def serve_dashboard(home: Path, log: Path) -> Iterator[str]:
+def serve_dashboard(home: Path, log: Path, extra_env: dict[str, str] | None = None) -> Iterator[str]:
     """`streamlit run` of the page with its own OLIST_HOME; yields the URL once the server is healthy."""
-    port = _free_port()
-    env = {**os.environ, "OLIST_HOME": str(home), "OLIST_DASHBOARD_REFRESH_SECONDS": "1"}
+    port = free_port()
+    env = {**os.environ, "OLIST_HOME": str(home), "OLIST_DASHBOARD_REFRESH_SECONDS": "1", **(extra_env or {})}
     with open(log, "wb") as out:
         server = subprocess.Popen(streamlit_command(port), env=env, stdout=out, stderr=subprocess.STDOUT)
     url = f"http://localhost:{port}"

@@ -128,9 +128,9 @@ def write_dead_letters(lake_dir: Path) -> None:
     folder = lake_dir / "bronze-sim-errors" / "dt=2026-11-25" / "hour=09"
     folder.mkdir(parents=True)
     letters = [
-        DeadLetter(101, 1_764_061_200.0, "malformed_json", "not valid JSON: Expecting value", b"{not json"),
-        DeadLetter(102, 1_764_061_260.0, "malformed_json", "not UTF-8: invalid start byte", b"\xff\xfe"),
-        DeadLetter(103, 1_764_061_320.0, "missing_required_field", "$: 'order_id' is a required property", b"{}"),
+        DeadLetter(101, 1_795_597_200.0, "malformed_json", "not valid JSON: Expecting value", b"{not json"),
+        DeadLetter(102, 1_795_597_260.0, "malformed_json", "not UTF-8: invalid start byte", b"\xff\xfe"),
+        DeadLetter(103, 1_795_597_320.0, "missing_required_field", "$: 'order_id' is a required property", b"{}"),
     ]
     (folder / "errors-101-103.jsonl").write_text("".join(letter.to_json_line() + "\n" for letter in letters))
 

@@ -83,3 +83,42 @@ def test_sales_stays_the_default_page(olist_home: Path, no_airflow: int) -> None
     page.run()
     assert not page.exception
     assert page.title[0].value == "Olist sales analysis"
+
+
+def test_dag_runs_show_each_dags_last_state_and_duration(olist_home: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import httpx
+
+    from olist_dw.dashboard import health
+    from tests.dashboard.test_health import REAL_DAG_RUNS
+
+    def airflow(request: httpx.Request) -> httpx.Response:
+        if request.url.path == "/api/v2/dags":
+            dags = [{"dag_id": "olist_batch", "is_paused": False}, {"dag_id": "olist_realtime", "is_paused": True}]
+            return httpx.Response(200, json={"dags": dags, "total_entries": 2})
+        if request.url.path == "/api/v2/dags/olist_batch/dagRuns":
+            return httpx.Response(200, json=REAL_DAG_RUNS)
+        return httpx.Response(200, json={"dag_runs": [], "total_entries": 0})
+
+    real_dag_runs = health.dag_runs
+    monkeypatch.setattr(
+        health,
+        "dag_runs",
+        lambda settings: real_dag_runs(settings, url="http://airflow", transport=httpx.MockTransport(airflow)),
+    )
+    page = run_health_page()
+
+    metrics = {m.label: m.value for m in page.metric}
+    assert metrics["olist_batch"] == "failed" and metrics["olist_realtime"] == "no runs yet"
+    captions = [c.value for c in page.caption]
+    assert "took 1 min 26 s" in captions and "paused · took –" in captions
+    runs = table_with_columns(page, ["dag_id", "state", "started", "duration", "run_type", "run_id"])
+    assert runs.values.tolist() == [
+        [
+            "olist_batch",
+            "failed",
+            "2026-12-02 18:31:46 UTC",
+            "1 min 26 s",
+            "manual",
+            "manual__2026-12-02T18:31:49.362883+00:00",
+        ]
+    ]

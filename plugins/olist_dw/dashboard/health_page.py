@@ -20,10 +20,16 @@ def seconds_text(seconds: float | None) -> str:
     if seconds < 60:
         return f"{seconds:.0f} s"
     if seconds < 3600:
-        return f"{seconds // 60:.0f} min {seconds % 60:.0f} s"
+        rest = f" {seconds % 60:.0f} s" if round(seconds % 60) else ""
+        return f"{seconds // 60:.0f} min{rest}"
     if seconds < 86400:
-        return f"{seconds // 3600:.0f} h {seconds % 3600 // 60:.0f} min"
+        rest = f" {seconds % 3600 // 60:.0f} min" if seconds % 3600 >= 60 else ""
+        return f"{seconds // 3600:.0f} h{rest}"
     return f"{seconds / 86400:.1f} days"
+
+
+def _count(n: int, noun: str) -> str:
+    return f"{n:,} {noun}" if n == 1 else f"{n:,} {noun}s"
 
 
 def _when(value) -> str:
@@ -67,14 +73,14 @@ def dbt_section(settings) -> None:
         failed = int(build.tests_failed)
         verdict = f"{failed} failed" if failed else "all passed"
         st.markdown(
-            f"**{build.dag_id}** ({_when(build.generated_at)}): {int(build.tests)} tests, "
+            f"**{build.dag_id}** ({_when(build.generated_at)}): {_count(int(build.tests), 'test')}, "
             f"{int(build.tests_passed)} passed, {verdict}"
         )
     failing = builds.failed_tests()
     if failing.empty:
         st.success("No failing dbt test in the last builds.")
     else:
-        st.warning(f"{len(failing)} dbt tests failed in the last builds:")
+        st.warning(f"{_count(len(failing), 'dbt test')} failed in the last builds:")
         _table(failing[["dag_id", "test", "status", "failures", "message"]])
 
 
@@ -91,7 +97,7 @@ def lake_sections(settings) -> None:
     elif found.by_reason.empty:
         st.success(f"No row quarantined in the {len(found.files)} files of the last validation.")
     else:
-        st.markdown(f"{int(found.files['rejected'].sum()):,} rows quarantined, by file and reason:")
+        st.markdown(f"{_count(int(found.files['rejected'].sum()), 'row')} quarantined, by file and reason:")
         _table(found.by_reason)
     if not found.broken_keys.empty:
         st.markdown("Broken keys (values missing from, or quarantined in, the file they reference):")
@@ -107,7 +113,7 @@ def lake_sections(settings) -> None:
         latest = letters.events.head(10).assign(arrived_at=letters.events["arrived_at"].head(10).map(_when))
         _table(latest[["arrived_at", "reason", "detail", "sequence_number"]])
     if letters.unreadable_lines:
-        st.warning(f"{letters.unreadable_lines} lines of {health.BRONZE_SIM_ERRORS}/ could not be read.")
+        st.warning(f"{_count(letters.unreadable_lines, 'line')} of {health.BRONZE_SIM_ERRORS}/ could not be read.")
 
 
 def freshness_section(settings) -> None:
@@ -137,7 +143,7 @@ def alerts_section(settings) -> None:
         shown = found.alerts.assign(at=found.alerts["at"].map(_when))
         _table(shown[["at", "severity", "kind", "dag_id", "task_id", "message"]])
     if found.unreadable_lines:
-        st.caption(f"{found.unreadable_lines} lines of {found.path} could not be read.")
+        st.caption(f"{_count(found.unreadable_lines, 'line')} of {found.path} could not be read (e.g. being written).")
 
 
 @st.fragment(run_every=get_settings().dashboard_refresh_seconds)
@@ -145,12 +151,9 @@ def health_panels() -> None:
     settings = get_settings()
     dag_runs_section(settings)
     dbt_section(settings)
-    left, right = st.columns(2)
-    with left:
-        lake_sections(settings)
-    with right:
-        freshness_section(settings)
-        alerts_section(settings)
+    lake_sections(settings)
+    freshness_section(settings)
+    alerts_section(settings)
     st.caption(f"Refreshed {dt.datetime.now():%H:%M:%S} every {settings.dashboard_refresh_seconds:g} s (read-only).")
 
 
