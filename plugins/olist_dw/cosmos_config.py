@@ -94,15 +94,19 @@ def render_config(select: list[str]) -> RenderConfig:
     )
 
 
-def operator_args(target: Target) -> dict[str, Any]:
-    """Arguments of every Cosmos task: dbt's environment (paths, target; no secrets) and the writers' pool.
+def dbt_env_args(target: Target) -> dict[str, Any]:
+    """dbt's environment for every Cosmos task (paths, target; no secrets)."""
+    return {"env": target.dbt_env(), "append_env": True}  # append: keep PATH, HOME, AWS_* of the worker
 
-    Sensors fall back to running their model with dbt on a retry: that is a writer too, hence the pool."""
-    return {
-        "env": target.dbt_env(),
-        "append_env": True,  # keep PATH, HOME, AWS_* of the worker
-        **_pool(target),
-    }
+
+def operator_args(target: Target) -> dict[str, Any]:
+    """Arguments of every task of a Cosmos group; the producer adds its own (`execution_config`).
+
+    The sensors only read the producer's results (XCom): they take no slot of the writers' pool, so the
+    micro-batches can write as soon as the `dbt build` ends, and the sensors start side by side. They do not
+    retry: a sensor's retry makes Cosmos run its model with dbt (a second writer, outside the pool), and what a
+    sensor reports (a model's or a test's result) does not change on a retry."""
+    return {**dbt_env_args(target), "retries": 0}
 
 
 class DbtProducerFailingASecondTry(DbtProducerWatcherOperator):
@@ -162,5 +166,6 @@ def dbt_build_task(task_id: str, select: list[str], target: Target):
         # file between runs (a full parse of the project costs ~5 s of every micro-batch otherwise).
         cache_dir=Path(cosmos_settings.cache_dir) / task_id if cosmos_settings.enable_cache else None,
         callback=KEEP_RUN_RESULTS_CALLBACK,  # run_results.json for the data-health page
-        **operator_args(target),
+        **dbt_env_args(target),
+        **_pool(target),  # the micro-batch's dbt build writes the warehouse
     )

@@ -70,7 +70,10 @@ def test_every_task_retries_except_the_ones_that_must_not(dagbag):
     seen_exempt = set()
     for dag_id, dag in dagbag.dags.items():
         for task in dag.tasks:
-            if (dag_id, task.task_id) in NO_RETRY_TASKS:
+            if is_cosmos_sensor(task):
+                # They only report the producer's results; a retry would make Cosmos run the model itself.
+                assert task.retries == 0 and task.pool == "default_pool", f"{task.task_id}: retries or a pool"
+            elif (dag_id, task.task_id) in NO_RETRY_TASKS:
                 seen_exempt.add((dag_id, task.task_id))
                 assert task.retries == 0, f"{dag_id}.{task.task_id}: must not retry, has retries={task.retries}"
             else:
@@ -78,6 +81,12 @@ def test_every_task_retries_except_the_ones_that_must_not(dagbag):
                     f"{dag_id}.{task.task_id}: retries={task.retries}, not the DAG's {dag.default_args['retries']}"
                 )
     assert seen_exempt == NO_RETRY_TASKS, f"exempt tasks no longer found: {NO_RETRY_TASKS - seen_exempt}"
+
+
+def is_cosmos_sensor(task) -> bool:
+    from cosmos.operators._watcher.base import BaseConsumerSensor
+
+    return isinstance(task, BaseConsumerSensor)
 
 
 def test_every_dag_starts_at_a_timezone_aware_date_and_runs_one_at_a_time(dagbag):
