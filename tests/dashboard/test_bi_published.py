@@ -7,7 +7,6 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-import duckdb
 import pytest
 
 from tests.dashboard.browser_helpers import ERROR_ELEMENTS, metric_values, serve_dashboard
@@ -61,7 +60,9 @@ class PublishedHome:
         self.target.publish_realtime()
 
     def published(self, sql: str):
-        with duckdb.connect(str(self.settings.serving_path), read_only=True) as con:
+        from olist_dw.warehouse import connect_read_only
+
+        with connect_read_only(self.settings.serving_path) as con:  # every published set, as readers see it
             return con.execute(sql).fetchone()
 
 

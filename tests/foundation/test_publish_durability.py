@@ -1,5 +1,6 @@
 """Publish after a crash: a killed publish's temporary snapshot is removed by the next one (a running one's is
-left alone), and the rename onto the serving file is made durable by an fsync of the folder."""
+left alone), and the rename onto the serving file is made durable by an fsync of the folder; a realtime publish
+fsyncs its new Parquet part and the parts folder before the rename that makes the part visible."""
 
 from __future__ import annotations
 
@@ -68,3 +69,36 @@ def test_publish_fsyncs_the_serving_folder_after_the_rename(tmp_path: Path, monk
     monkeypatch.setattr(warehouse.os, "replace", replace)
     publish(build, serving, ["gold"])
     assert events == ["fsync file", "rename", "fsync folder"]
+
+
+def test_a_realtime_publish_fsyncs_its_new_part_and_the_parts_folder_before_the_rename(tmp_path: Path, monkeypatch):
+    build, serving = tmp_path / "warehouse.duckdb", tmp_path / "serving" / "analytics.duckdb"
+    con = duckdb.connect(str(build))
+    con.execute("create schema realtime")
+    con.execute("create table realtime.items as select range as n, now()::timestamp as _loaded_at from range(5)")
+    con.close()
+    events: list[str] = []
+    real_fsync, real_replace = os.fsync, os.replace
+
+    def fsync(fd: int) -> None:
+        target = Path(os.readlink(f"/proc/self/fd/{fd}"))
+        if stat.S_ISDIR(os.fstat(fd).st_mode):
+            events.append(f"fsync folder {target.name}")
+        else:
+            events.append(f"fsync file {target.suffix}")
+        real_fsync(fd)
+
+    def replace(src, dst) -> None:
+        real_replace(src, dst)
+        events.append("rename")
+
+    monkeypatch.setattr(warehouse.os, "fsync", fsync)
+    monkeypatch.setattr(warehouse.os, "replace", replace)
+    publish(build, serving, ["realtime"], schema_set="realtime", appended={"realtime.items": "_loaded_at"})
+    assert events == [
+        "fsync file .parquet",
+        "fsync folder realtime.items",
+        "fsync file .tmp",
+        "rename",
+        "fsync folder serving",
+    ]

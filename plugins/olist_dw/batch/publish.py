@@ -3,8 +3,11 @@
 The publish task runs only when the whole transform task group succeeded (a failed test fails the
 `dbt build` and its sensors), so reaching it means the build is valid.
 
-Local: `olist_dw.warehouse.publish` copies `marts` and `gold` of the build file into a new snapshot and
-renames it onto serving/analytics.duckdb (readers see the old or the new snapshot, never a mix).
+Local: `olist_dw.warehouse.publish` copies `marts` and `gold` of the build file into a new file and
+renames it onto serving/analytics.duckdb, the batch's set file (readers see the old or the new marts and
+gold, never a mix). Only this set is copied: the realtime set lives in its own file beside it
+(serving/analytics.realtime.duckdb, published by the micro-batch), which a batch publish neither reads
+nor copies; readers attach both (`warehouse.connect_read_only`).
 
 AWS (Redshift): dbt builds marts and gold into `marts__build` and `gold__build` (OLIST_DBT_SCHEMA_SUFFIX,
 read by the project's generate_schema_name on the aws target); publishing swaps them with the live
@@ -40,7 +43,7 @@ PREVIOUS_SUFFIX = "__previous"
 
 
 def publish_local(warehouse_path: Path, serving_path: Path) -> dict[str, int]:
-    """Snapshot marts+gold into the serving file; returns the row count of each published table."""
+    """Publish marts+gold as the batch's set file (`serving_path`); returns the row count of each table."""
     return publish(warehouse_path, serving_path, PUBLISHED_SCHEMAS)
 
 

@@ -1,8 +1,9 @@
 """The dashboard's queries: read-only SQL over the published serving snapshot, no Streamlit here.
 
-Every call opens the snapshot read-only, runs, and closes: DuckDB shares one database instance per path
-within a process, so a connection kept open would pin the old snapshot after the pipeline publishes a
-new one (docs/architecture.md). The build file `warehouse.duckdb` is never opened.
+Every call opens the snapshot read-only (`warehouse.connect_read_only`: each published set file attached
+read-only into an in-memory DuckDB), runs, and closes: a connection kept open would pin the sets as they
+were when it opened, after the pipeline publishes new ones (docs/architecture.md). The build file
+`warehouse.duckdb` is never opened.
 """
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ import pandas as pd
 
 from olist_dw.errors import UserFacingError
 from olist_dw.settings import get_settings
-from olist_dw.warehouse import connect_read_only
+from olist_dw.warehouse import connect_read_only, snapshot_files, snapshot_signature
 
 BATCH_TABLES = (
     "gold.daily_revenue_by_state",
@@ -48,9 +49,8 @@ def serving_path() -> Path:
     return get_settings().serving_path
 
 
-# One open connection per process at a time: while any connection to a path is open, DuckDB hands every
-# new connect() of that path the same (cached) instance, i.e. the snapshot that was current when the first
-# one opened. Serialising open-query-close makes each connect() open the file that is published now.
+# One open connection per process at a time: each connection attaches the set files published when it
+# opens, and serialising open-query-close keeps the page's connections from ever mixing two generations.
 # Queries here take milliseconds, so dashboard sessions barely wait on each other.
 _CONNECTION_LOCK = threading.Lock()
 
@@ -60,7 +60,7 @@ def read_only_connection(path: Path | None = None):
     """A read-only connection to the current serving snapshot, closed on exit (one per query)."""
     path = path or serving_path()
     with _CONNECTION_LOCK:
-        if not path.exists():
+        if not snapshot_files(path):
             raise WarehouseNotBuiltError(f"the warehouse has not been built yet (no snapshot at {path}): {BUILD_HINT}")
         con = connect_read_only(path)
         try:
@@ -87,13 +87,10 @@ def run_sql(sql: str, params: Sequence | None = None, path: Path | None = None) 
             raise
 
 
-def snapshot_version(path: Path | None = None) -> tuple[int, int] | None:
-    """Identity of the current snapshot (inode, mtime): changes whenever the pipeline publishes."""
-    try:
-        stat = (path or serving_path()).stat()
-    except FileNotFoundError:
-        return None
-    return stat.st_ino, stat.st_mtime_ns
+def snapshot_version(path: Path | None = None) -> tuple[tuple[str, int, int], ...] | None:
+    """Identity of the current snapshot (each set file's name, inode, mtime): changes whenever the pipeline
+    publishes any set; None before the first publish."""
+    return snapshot_signature(path or serving_path())
 
 
 def missing_tables(tables: Sequence[str], path: Path | None = None) -> list[str]:

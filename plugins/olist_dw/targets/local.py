@@ -13,6 +13,9 @@ from olist_dw.targets.base import Target
 
 WAREHOUSE_POOL = "olist_warehouse"
 DBT_PROFILE_NAME = "olist"
+REALTIME_SCHEMA = "realtime"
+# Append-only realtime tables and the column that orders their loads: published as new rows only.
+REALTIME_APPENDED_TABLES = {"realtime.fct_items_sold": "_loaded_at"}
 
 
 class LocalTarget(Target):
@@ -78,7 +81,15 @@ class LocalTarget(Target):
         return bronze_sim_asset()
 
     def publish_realtime(self) -> dict[str, int]:
-        """Swap the realtime schema into the serving snapshot (the other schemas are carried over)."""
+        """Publish the realtime schema as its own set, serving/analytics.realtime.duckdb (marts and gold are
+        not read): gold_sim is copied whole (days x states, small), fct_items_sold's new rows since the last
+        publish are added as one Parquet part (it is append-only, ordered by _loaded_at)."""
         from olist_dw.warehouse import publish
 
-        return publish(self.settings.warehouse_path, self.settings.serving_path, ["realtime"])
+        return publish(
+            self.settings.warehouse_path,
+            self.settings.serving_path,
+            [REALTIME_SCHEMA],
+            schema_set=REALTIME_SCHEMA,
+            appended=REALTIME_APPENDED_TABLES,
+        )
