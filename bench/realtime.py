@@ -151,10 +151,12 @@ def _stop_group(process: subprocess.Popen) -> None:
 def _gold_orders(serving: Path) -> int:
     import duckdb
 
-    if not serving.exists():
+    from olist_dw.warehouse import connect_read_only, snapshot_files
+
+    if not snapshot_files(serving):
         return 0
     try:
-        with duckdb.connect(str(serving), read_only=True) as con:
+        with connect_read_only(serving) as con:  # realtime is its own set file beside the batch's
             return con.execute("select coalesce(sum(total_orders), 0) from realtime.gold_sim").fetchone()[0]
     except duckdb.Error:
         return 0
