@@ -302,3 +302,68 @@ def test_redshift_target_compiles_the_snapshots_and_the_history_sql(tmp_path: Pa
     assert re.search(r"dateadd\(\s*second,\s*1,", compiled["int_extract_changes_dated"])  # Redshift's, not DuckDB's
     assert '"snapshots"."snap_olist_extracts"' in compiled["int_extract_changes_dated"]  # never a __build schema
     assert '"snapshots"."snap_olist_products"' in compiled["dim_products_history"]
+
+
+def test_olist_batch_renders_the_snapshots_as_watcher_tasks() -> None:
+    """Cosmos (watcher mode) renders each snapshot of the manifest as a task of the batch's transform group,
+    after its input model's tests and before the history dimension built on it."""
+    from airflow.dag_processing.dagbag import DagBag
+
+    from olist_dw.settings import PROJECT_ROOT
+
+    bag = DagBag(dag_folder=str(PROJECT_ROOT / "dags" / "olist_batch.py"))
+    assert bag.import_errors == {}
+    tasks = {t.task_id: t for t in bag.dags["olist_batch"].tasks}
+    for name in ("snap_olist_products", "snap_olist_sellers"):
+        snapshot = tasks[f"transform.{name}.snapshot"]
+        assert type(snapshot).__name__ == "DbtSnapshotWatcherOperator"
+    assert type(tasks["transform.snap_olist_extracts_snapshot"]).__name__ == "DbtSnapshotWatcherOperator"
+    assert (
+        "transform.int_products_dated_by_extract.test"
+        in tasks["transform.snap_olist_products.snapshot"].upstream_task_ids
+    )
+    assert "transform.snap_olist_products.test" in tasks["transform.dim_products_history.run"].upstream_task_ids
+    assert (
+        "transform.snap_olist_extracts_snapshot" in tasks["transform.int_extract_changes_dated.run"].upstream_task_ids
+    )
+
+
+@pytest.mark.e2e
+def test_the_batch_dag_keeps_the_history_across_runs_and_publishes_it(tmp_path: Path, monkeypatch) -> None:
+    """olist_batch through Airflow on release 1, then release 2 in the same home: the snapshots survive the
+    batch's load and publish, and the serving file has both versions of a moved seller."""
+    import shutil
+
+    from olist_dw.demo.batch import run_batch_dag
+    from olist_dw.generator import generate
+    from olist_dw.settings import get_settings
+
+    first, second, source = tmp_path / "release-1", tmp_path / "release-2", tmp_path / "source"
+    generate(first, scale=0.01, seed=3)
+    generate(second, scale=0.01, seed=3, release=2)
+    shutil.copytree(first, source)
+    monkeypatch.setenv("OLIST_HOME", str(tmp_path / "olist-home"))
+    monkeypatch.setenv("OLIST_SOURCE_DIR", str(source))
+    monkeypatch.setenv("OLIST_TARGET", "local")
+    monkeypatch.setenv("OLIST_TASK_RETRIES", "0")
+    settings = get_settings()
+    run_batch_dag(settings)
+    shutil.copytree(second, source, dirs_exist_ok=True)
+    run_batch_dag(settings)
+
+    old, new = rows_by_id(first, "sellers"), rows_by_id(second, "sellers")
+    moved = sorted(k for k in old if new[k] != old[k])
+    assert moved
+    versions = query(
+        settings.serving_path,
+        "select seller_id, seller_state, is_current from marts.dim_sellers_history "
+        "where seller_id in (select unnest(?)) order by seller_id, valid_from",
+        [moved],
+    )
+    expected = [
+        (k, state, current)
+        for k in moved
+        for state, current in ((old[k]["seller_state"], False), (new[k]["seller_state"], True))
+    ]
+    assert versions == expected
+    assert query(settings.warehouse_path, "select count(*) from snapshots.snap_olist_extracts") == [(2,)]
