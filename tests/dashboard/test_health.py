@@ -239,3 +239,20 @@ def test_api_url_follows_airflows_port_setting(olist_home: Path) -> None:
     (settings.airflow_home / "airflow.cfg").write_text("[core]\nexecutor = LocalExecutor\n\n[api]\nport = 8793\n")
     assert health.airflow_api_url(settings, environ={}) == "http://127.0.0.1:8793"
     assert health.airflow_api_url(settings, environ={"AIRFLOW__API__PORT": "9091"}) == "http://127.0.0.1:9091"
+
+
+def test_alerts_written_by_the_pipelines_notifier_are_read(olist_home: Path) -> None:
+    from olist_dw.alerts import Alert, alerts_path, write_alert
+
+    settings = get_settings()
+    write_alert(settings, Alert("task_failed", "error", "land failed", dag_id="olist_batch", task_id="land"))
+    write_alert(settings, Alert("stale_gold_sim", "warn", "gold_sim is 1000 s old", dag_id="olist_realtime"))
+
+    found = health.recent_alerts(settings)
+
+    assert health.alerts_file(settings) == alerts_path(settings)
+    assert found.alerts[["kind", "severity", "dag_id", "message"]].values.tolist() == [
+        ["stale_gold_sim", "warn", "olist_realtime", "gold_sim is 1000 s old"],
+        ["task_failed", "error", "olist_batch", "land failed"],
+    ]
+    assert found.alerts["task_id"].isna().tolist() == [True, False] and found.unreadable_lines == 0
