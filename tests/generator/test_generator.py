@@ -311,7 +311,7 @@ def test_release_2_orders_buy_changed_and_new_products_and_from_moved_sellers(re
     assert any(i["seller_id"] in moved_sellers for i in later_items)
 
 
-def test_release_2_is_deterministic_and_release_1_keeps_its_bytes(releases, small, tmp_path):
+def test_release_2_is_deterministic_and_release_1_is_the_default_dataset(releases, small, tmp_path):
     _, second = releases
     again = _generate(tmp_path / "again", 0.01, seed=3, release=2)
     for source in SOURCES:
