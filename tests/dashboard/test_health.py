@@ -256,3 +256,38 @@ def test_alerts_written_by_the_pipelines_notifier_are_read(olist_home: Path) -> 
         ["task_failed", "error", "olist_batch", "land failed"],
     ]
     assert found.alerts["task_id"].isna().tolist() == [True, False] and found.unreadable_lines == 0
+
+
+def test_quarantine_written_by_the_real_validate_step_is_read_by_file_and_reason(olist_home: Path) -> None:
+    from olist_dw.batch.land import land_all
+    from olist_dw.batch.validate import validate_all
+    from olist_dw.generator import generate
+
+    source = olist_home.parent / "source"
+    generate(source, scale=0.01, seed=11, quiet=True)
+    orders = source / "olist_orders_dataset.csv"
+    lines = orders.read_text().splitlines(keepends=True)
+
+    def unknown_status(line: str, order_id: str) -> str:
+        fields = line.split(",")
+        fields[0], fields[2] = f'"{order_id}"', "teleported"
+        return ",".join(fields)
+
+    orders.write_text("".join([*lines, unknown_status(lines[1], "a" * 32), unknown_status(lines[2], "b" * 32)]))
+    items = source / "olist_order_items_dataset.csv"
+    item_lines = items.read_text().splitlines(keepends=True)
+    orphan = item_lines[1].split(",")
+    orphan[0] = '"' + "f" * 32 + '"'  # an order no file has
+    items.write_text("".join([*item_lines, ",".join(orphan)]))
+    lake = LocalLake(get_settings().lake_dir)
+    land_all(lake, source)
+
+    report = validate_all(lake, max_fraction=0.5)
+    found = health.quarantine(lake)
+
+    written = {(f["file"], reason): n for f in report["files"] for reason, n in f["reasons"].items()}
+    assert {(r.file, r.reason): r.rows for r in found.by_reason.itertuples()} == written
+    assert written[("olist_orders_dataset.csv", "order_status: value not allowed")] == 2
+    assert written[("olist_order_items_dataset.csv", "order_id: not in olist_orders_dataset.csv")] == 1
+    assert found.broken_keys.values.tolist() == [["order_items", "order_id", 1]]
+    assert len(found.files) == len(report["files"]) and found.problems == []
