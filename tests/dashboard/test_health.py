@@ -291,3 +291,31 @@ def test_quarantine_written_by_the_real_validate_step_is_read_by_file_and_reason
     assert written[("olist_order_items_dataset.csv", "order_id: not in olist_orders_dataset.csv")] == 1
     assert found.broken_keys.values.tolist() == [["order_items", "order_id", 1]]
     assert len(found.files) == len(report["files"]) and found.problems == []
+
+
+def test_the_token_is_reused_across_refreshes_and_renewed_when_refused(olist_home: Path) -> None:
+    _write_generated_password(olist_home)
+    issued: list[str] = []
+    valid: set[str] = set()
+
+    def airflow(request: httpx.Request) -> httpx.Response:
+        if request.url.path == "/api/v2/monitor/health":
+            return httpx.Response(200, json={})
+        if request.url.path == "/auth/token":
+            issued.append(f"tok{len(issued) + 1}")
+            valid.add(issued[-1])
+            return httpx.Response(201, json={"access_token": issued[-1]})
+        if request.headers.get("Authorization", "").removeprefix("Bearer ") not in valid:
+            return httpx.Response(401, json={"detail": "Not authenticated"})
+        return httpx.Response(200, json={"dags": [{"dag_id": "olist_batch", "is_paused": False}], "dag_runs": []})
+
+    transport = httpx.MockTransport(airflow)
+    url = f"http://airflow-{olist_home.name}-{id(issued)}"  # a URL no other test used: no cached token
+    for _ in range(3):
+        assert health.dag_runs(get_settings(), url=url, transport=transport).reachable
+    assert issued == ["tok1"]  # one login for three refreshes
+
+    valid.clear()  # Airflow restarted with a new secret: the old token is refused
+    runs = health.dag_runs(get_settings(), url=url, transport=transport)
+    assert runs.reachable, runs.message
+    assert issued == ["tok1", "tok2"]

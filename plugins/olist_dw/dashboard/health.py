@@ -93,6 +93,23 @@ def _generated_login(settings: Settings) -> tuple[str, str] | None:
     return user, str(users[user])
 
 
+# Tokens by (API URL, user, password): the page refreshes every few seconds and a token lasts far longer.
+_TOKENS: dict[tuple[str, str, str], str] = {}
+
+
+def _auth_headers(client: httpx.Client, url: str, login: tuple[str, str] | None, fresh: bool) -> dict[str, str]:
+    if login is None:
+        return {}
+    key = (url, *login)
+    if fresh or key not in _TOKENS:
+        _TOKENS.pop(key, None)
+        reply = client.post("/auth/token", json={"username": login[0], "password": login[1]})
+        if reply.status_code not in (200, 201):
+            return {}
+        _TOKENS[key] = reply.json()["access_token"]
+    return {"Authorization": f"Bearer {_TOKENS[key]}"}
+
+
 def _runs_frame(dag_runs: list[dict[str, Any]]) -> pd.DataFrame:
     rows = [
         {
@@ -120,14 +137,13 @@ def dag_runs(
             client.get("/api/v2/monitor/health")  # no login needed: is anything there at all?
         except httpx.HTTPError:
             return AirflowRuns(url, False, not_running)
-        headers = {}
         login = _generated_login(settings)
         try:
-            if login is not None:
-                reply = client.post("/auth/token", json={"username": login[0], "password": login[1]})
-                if reply.status_code in (200, 201):
-                    headers["Authorization"] = f"Bearer {reply.json()['access_token']}"
+            headers = _auth_headers(client, url, login, fresh=False)
             dags = client.get("/api/v2/dags", params={"limit": 100, "order_by": "dag_id"}, headers=headers)
+            if dags.status_code == 401 and login is not None:  # the cached token expired or Airflow restarted
+                headers = _auth_headers(client, url, login, fresh=True)
+                dags = client.get("/api/v2/dags", params={"limit": 100, "order_by": "dag_id"}, headers=headers)
             if dags.status_code in (401, 403):
                 where = settings.airflow_home / "simple_auth_manager_passwords.json.generated"
                 return AirflowRuns(
