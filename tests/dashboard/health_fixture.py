@@ -1,7 +1,7 @@
 """An OLIST_HOME with failures for the data-health page to show, each in the layout its writer uses:
 
 - dbt: the batch's kept run_results.json (dbt 1.11's v6 layout, as olist_dw.dbt_artifacts keeps it) with
-  one failed test (`unique_stg_olist__orders_order_id`, 1 failure) among 3 passed, and a micro-batch build
+  one failed test (`unique_stg_olist__orders_order_id`, 1 failure), 3 passed and 1 skipped, and a micro-batch build
   whose tests all passed;
 - quarantine: validate's report.json per table (FileReport's fields) with 3 + 2 rows of orders and 4 rows
   of order_items quarantined, and broken_keys.json with 4 order_ids;
@@ -74,6 +74,7 @@ def write_dbt_artifacts(home: Path) -> None:
         _result("test.olist.not_null_stg_olist__customers_customer_id.1a2b3c4d5e", "pass", 0),
         _result("test.olist.unique_stg_olist__customers_customer_id.5e4d3c2b1a", "pass", 0),
         _result("model.olist.fct_orders", "skipped"),
+        _result("test.olist.not_null_fct_orders_order_id.9e8d7c6b5a", "skipped"),  # its model was skipped
     ]
     (batch / "run_results.json").write_text(json.dumps(_run_results("2026-11-25T09:30:00.000000Z", results)))
     (batch / "run.json").write_text(json.dumps({"dag_id": "olist_batch", "run_id": "manual__2026-11-25T09:29"}))

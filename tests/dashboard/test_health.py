@@ -69,7 +69,8 @@ def test_dbt_builds_name_the_failed_test_of_the_batch_build(health_home: Path) -
     builds = health.dbt_builds(get_settings())
 
     summary = builds.builds.set_index("dag_id")
-    assert summary.loc["olist_batch", ["tests", "tests_passed", "tests_failed"]].tolist() == [4, 3, 1]
+    counts = ["tests", "tests_passed", "tests_failed", "tests_skipped"]
+    assert summary.loc["olist_batch", counts].tolist() == [5, 3, 1, 1]
     assert summary.loc["olist_batch", "run_id"] == "manual__2026-11-25T09:29"
     assert summary.loc["olist_realtime", ["tests", "tests_failed"]].tolist() == [1, 0]
     failed = builds.failed_tests()

@@ -81,4 +81,7 @@ def test_a_batch_run_whose_dbt_test_fails_keeps_the_failed_test(tmp_path: Path, 
     ]
     batch = builds.builds.set_index("dag_id").loc["olist_batch"]
     assert batch["tests_passed"] > 50 and batch["tests_failed"] == 1
+    # What the failure stopped: the tests of the models downstream of the orders.
+    assert batch["tests_skipped"] > 0
+    assert batch["tests"] == batch["tests_passed"] + batch["tests_failed"] + batch["tests_skipped"]
     assert batch["run_id"].startswith("manual__")

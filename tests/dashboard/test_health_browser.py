@@ -40,7 +40,7 @@ def test_health_page_shows_a_failed_test_quarantine_dead_letters_a_stale_gold_si
         wait_for_text(page, ALERT_MESSAGE)  # the last section: the page has rendered
         wait_for_text(page, f"Airflow is not running at http://127.0.0.1:{airflow_port}")
         wait_for_text(page, FAILED_TEST)
-        wait_for_text(page, "olist_batch (2026-11-25 09:30:00 UTC): 4 tests, 3 passed, 1 failed")
+        wait_for_text(page, "olist_batch (2026-11-25 09:30:00 UTC): 5 tests, 3 passed, 1 failed, 1 skipped")
         rows = table_rows(page)
         for (file, table, reason), count in QUARANTINED.items():
             # One table row: file, table, reason and the number of rows quarantined for it.

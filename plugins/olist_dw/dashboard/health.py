@@ -233,6 +233,7 @@ def dbt_builds(settings: Settings) -> DbtBuilds:
                 "tests_passed": statuses.get("pass", 0),
                 "tests_failed": statuses.get("fail", 0) + statuses.get("error", 0),
                 "tests_warned": statuses.get("warn", 0),
+                "tests_skipped": statuses.get("skipped", 0),  # after a failure upstream
                 "models_failed": models_failed,
             }
         )

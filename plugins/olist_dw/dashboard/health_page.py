@@ -72,9 +72,10 @@ def dbt_section(settings) -> None:
     for build in builds.builds.itertuples():
         failed = int(build.tests_failed)
         verdict = f"{failed} failed" if failed else "all passed"
+        skipped = f", {int(build.tests_skipped)} skipped" if build.tests_skipped else ""
         st.markdown(
             f"**{build.dag_id}** ({_when(build.generated_at)}): {_count(int(build.tests), 'test')}, "
-            f"{int(build.tests_passed)} passed, {verdict}"
+            f"{int(build.tests_passed)} passed, {verdict}{skipped}"
         )
     failing = builds.failed_tests()
     if failing.empty:
