@@ -26,13 +26,18 @@ def project_vars() -> dict[str, Any]:
     return yaml.safe_load((DBT_PROJECT_DIR / "dbt_project.yml").read_text())["vars"]
 
 
-def run_dbt(args: list[str], target: Target) -> None:
-    """Invoke dbt in-process with the target's environment; raise a UserFacingError naming the failed command."""
+def invoke_dbt(args: list[str], target: Target) -> Any:
+    """Invoke dbt in-process with the target's environment; dbt's dbtRunnerResult, whatever its outcome."""
     from dbt.cli.main import dbtRunner
 
     os.environ.update(target.dbt_env())
     full = [*args, "--project-dir", str(DBT_PROJECT_DIR), "--profiles-dir", str(DBT_PROJECT_DIR)]
-    result = dbtRunner().invoke(full)
+    return dbtRunner().invoke(full)
+
+
+def run_dbt(args: list[str], target: Target) -> None:
+    """Invoke dbt in-process with the target's environment; raise a UserFacingError naming the failed command."""
+    result = invoke_dbt(args, target)
     if not result.success:
         raise UserFacingError(f"dbt {' '.join(args)} failed: {result.exception or 'see the log above'}")
 
