@@ -6,14 +6,16 @@ max_active_runs=1: files landing during a run coalesce into the next run (replac
 CheckIfAnotherRunIsActive + wait). dbt `tag:realtime` (the staging view stg_sim__order_items,
 fct_items_sold, gold_sim and their tests) runs as one `dbt build` through Cosmos; the publish step then swaps
 the realtime schema into the serving snapshot the dashboard reads. On AWS a first task registers the Glue
-partitions of the newly landed files (Spectrum reads only catalogued partitions).
+partitions of the newly landed files (Spectrum reads only catalogued partitions). A last task, a teardown (it
+runs whatever the micro-batch's outcome and never decides the run's state), checks freshness: dbt source
+freshness of the streamed orders and the published gold_sim's age, stale data an alert (olist_dw.freshness).
 """
 
 from __future__ import annotations
 
 from datetime import timedelta
 
-from airflow.sdk import dag, task
+from airflow.sdk import dag, get_current_context, task
 
 from olist_dw import cosmos_config
 from olist_dw.dag_defaults import dag_args
@@ -36,6 +38,16 @@ def publish_realtime() -> dict[str, int]:
     return get_target(get_settings()).publish_realtime()
 
 
+@task(pool=target.warehouse_pool or "default_pool")
+def check_freshness() -> dict:
+    """dbt source freshness of the streamed orders and the published gold_sim's age; stale data is an alert.
+    In the writers' pool: dbt opens the build warehouse."""
+    from olist_dw.freshness import check_freshness as measure
+
+    settings = get_settings()
+    return measure(settings, get_target(settings), get_current_context())
+
+
 @dag(
     dag_id="olist_realtime",
     schedule=[target.realtime_trigger_asset()],
@@ -47,7 +59,8 @@ def olist_realtime():
     dbt_build = cosmos_config.dbt_build_task("dbt_build_realtime", select=["tag:realtime"], target=target)
     if target.registers_lake_partitions:
         register_realtime_partitions() >> dbt_build
-    dbt_build >> publish_realtime()
+    # A teardown: runs whatever the build's outcome, and the run's state stays the build's and publish's.
+    dbt_build >> publish_realtime() >> check_freshness().as_teardown()
 
 
 olist_realtime()

@@ -39,10 +39,13 @@ def test_local_wiring(olist_home, monkeypatch):
     realtime = dags["olist_realtime"]
     assert realtime.max_active_runs == 1
     assert [a.name for a in realtime.timetable.asset_condition.objects] == ["olist_bronze_sim"]
-    assert sorted(t.task_id for t in realtime.tasks) == ["dbt_build_realtime", "publish_realtime"]
+    assert sorted(t.task_id for t in realtime.tasks) == ["check_freshness", "dbt_build_realtime", "publish_realtime"]
     build = realtime.get_task("dbt_build_realtime")
     assert build.select == ["tag:realtime"]
     assert realtime.get_task("publish_realtime").upstream_task_ids == {"dbt_build_realtime"}
+    # Freshness runs after every micro-batch, failed or not, and never decides the run's state (a teardown).
+    check = realtime.get_task("check_freshness")
+    assert check.is_teardown and check.upstream_task_ids == {"publish_realtime"}
     assert {t.pool for t in realtime.tasks} == {"olist_warehouse"}
 
 
