@@ -12,7 +12,7 @@ import sys
 import time
 from pathlib import Path
 
-from olist_dw import metadata_db
+from olist_dw import lineage, metadata_db
 from olist_dw.docs_site import docs_dir
 from olist_dw.errors import UserFacingError
 from olist_dw.settings import PROJECT_ROOT, Settings
@@ -50,6 +50,10 @@ def airflow_env(settings: Settings) -> dict[str, str]:
         "AIRFLOW__COSMOS__DBT_DOCS_PROJECTS",
         json.dumps({"olist": {"dir": str(docs_dir(settings)), "name": "dbt Docs"}}),
     )
+    # Lineage: every task's OpenLineage events in OLIST_HOME/lineage/events.jsonl; a transport the user set (a
+    # Marquez, docs/operations.md) wins.
+    for key, value in lineage.airflow_lineage_env(settings).items():
+        env.setdefault(key, value)
     # `airflow standalone` starts its components as `airflow ...` subprocesses found on PATH: put this
     # environment's bin/ first (make runs .venv/bin/olist-dw without activating the venv).
     env["PATH"] = os.pathsep.join([str(Path(sys.executable).parent), env.get("PATH", "")])
