@@ -139,7 +139,7 @@ except ImportError:  # the provider is not installed: no lineage, nothing to reg
     BaseExtractor = object  # type: ignore[assignment,misc]
 
 
-class ProjectTaskExtractor(BaseExtractor):  # type: ignore[misc,valid-type]
+class ProjectTaskExtractor(BaseExtractor):
     """OpenLineage extractor of the project's `@task`s: inputs and outputs from `task_datasets`."""
 
     @classmethod
