@@ -101,7 +101,7 @@ def contender_duckdb(lake_dir: Path, out: Path, cores: int) -> dict:
     for path in landed_files(lake_dir):
         target = out / f"{path.parent.name}.parquet"
         con.execute(f"copy (select * from read_csv('{path}')) to '{target}' (format parquet, compression snappy)")
-        rows += con.execute(f"select count(*) from read_parquet('{target}')").fetchone()[0]
+        rows += con.execute(f"select count(*) from read_parquet('{target}')").fetchall()[0][0]
     return {"seconds": time.perf_counter() - started, "rows": rows}
 
 
@@ -137,6 +137,7 @@ def contender_spark(lake_dir: Path, out: Path, cores: int) -> dict:
     seconds = time.perf_counter() - started
     # Stop the JVM and reap it, so its peak RSS is counted in this process's children.
     gateway = spark.sparkContext._gateway
+    assert gateway is not None
     proc = gateway.proc
     spark.stop()
     gateway.shutdown()

@@ -396,7 +396,7 @@ class Checker:
                 f"columns = {columns}, header = false, skip = 1, auto_detect = false, delim = ',', quote = '\"', "
                 "escape = '\"', strict_mode = true, null_padding = false)"
             )
-            rows, inside = self.con.execute(f"select count(*), coalesce(sum({breaks}), 0) from src").fetchone()
+            rows, inside = self.con.execute(f"select count(*), coalesce(sum({breaks}), 0) from src").fetchall()[0]
             lines = 1 + rows + inside  # the header, each record, the line breaks inside quoted fields
             clean = scan.newlines == (lines if scan.ends_with_newline else lines - 1)
         except duckdb.Error:
@@ -461,7 +461,7 @@ class Checker:
             )
             where _row_reason is not null {"".join(f" or _o{i}" for i, _ in refs)}"""
         )
-        rows = self.con.execute("select count(*) from src").fetchone()[0]
+        rows = self.con.execute("select count(*) from src").fetchall()[0][0]
         if not ends_with_newline and rows:
             last = self.con.execute(
                 "select _line, _row_reason from bad where _row = (select max(rowid) from src)"
