@@ -447,3 +447,12 @@ def test_every_scanner_skip_is_justified(templates):
         for skip in resource.get("Metadata", {}).get("checkov", {}).get("skip", []):
             assert re.fullmatch(r"CKV2?_AWS_\d+", skip["id"]), name
             assert len(skip.get("comment", "").split()) >= 6, f"{name}: skip {skip['id']} needs a reason"
+
+
+def test_airflow_platform_defaults_to_the_supported_astro(main_template):
+    """MWAA is documented as not supported yet (docs/deploy-aws.md): a deploy that names no platform gets Astro,
+    whose rule then asks for the deployment's role before anything is created."""
+    platform = main_template["Parameters"]["AirflowPlatform"]
+    assert platform["Default"] == "astro" and "astro" in platform["AllowedValues"]
+    rule = main_template["Rules"]["AstroNeedsItsRole"]
+    assert rule["RuleCondition"] == {"Fn::Equals": [{"Ref": "AirflowPlatform"}, "astro"]}
