@@ -168,7 +168,11 @@ def test_contract_violation_fails_the_model(built_warehouse: BuiltWarehouse, tmp
 
 
 def test_redshift_target_parses_and_compiles_the_dispatched_sql(tmp_path: Path) -> None:
-    env = {"OLIST_TARGET": "aws", "OLIST_WAREHOUSE_PATH": str(tmp_path / "unused.duckdb")}
+    env = {
+        "OLIST_TARGET": "aws",
+        "OLIST_WAREHOUSE_PATH": str(tmp_path / "unused.duckdb"),
+        "OLIST_SIM_SCHEMA_VERSION": "1",
+    }
     parsed = invoke_dbt(["parse", *dbt_paths(tmp_path)], DBT_PROJECT_DIR, env)
     assert parsed.success, parsed.exception
     manifest = parsed.result
@@ -198,6 +202,7 @@ def test_redshift_target_parses_and_compiles_the_dispatched_sql(tmp_path: Path) 
     sim_items = (out / "staging" / "sim" / "stg_sim__order_items.sql").read_text()
     assert '"bronze_sim_ext"."sim_orders" as o, o.items as i' in sim_items
     assert "unnest(" not in sim_items and "cast(o.dt as date) as arrival_date" in sim_items
+    assert "o.schema_version = 1" in sim_items  # Firehose converts unknown versions: staging leaves them out
     assert manifest.nodes["model.olist.stg_sim__order_items"].config.get("bind") is False
 
 

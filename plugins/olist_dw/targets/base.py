@@ -20,6 +20,15 @@ if TYPE_CHECKING:
     from olist_dw.sim.delivery import LocalDelivery
 
 
+def accepted_event_schema_version() -> int:
+    """schema_version's const in plugins/olist_dw/sim/order_event.schema.json."""
+    import json
+
+    from olist_dw.sim.core import SCHEMA_PATH
+
+    return int(json.loads(SCHEMA_PATH.read_text(encoding="utf-8"))["properties"]["schema_version"]["const"])
+
+
 class Target(ABC):
     """One place to run the pipeline. Built by `olist_dw.targets.get_target(settings)`."""
 
@@ -74,6 +83,8 @@ class Target(ABC):
             "OLIST_LAKE_DIR": str(self.settings.lake_dir),
             # The state codes the brazil_state dbt test accepts, from the source contract (the one list).
             "OLIST_BRAZIL_STATES": ",".join(BRAZIL_STATES),
+            # The event version stg_sim__order_items accepts: the order event JSON Schema's (as dead_letter reads it).
+            "OLIST_SIM_SCHEMA_VERSION": str(accepted_event_schema_version()),
             "DO_NOT_TRACK": "1",
         }
 

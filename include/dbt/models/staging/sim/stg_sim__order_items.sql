@@ -3,7 +3,19 @@
 
     A view: readers filter on arrival_date, the dt= folder the file landed in (a partition on both targets).
     With no file in the lake yet (the glob would fail) it is an empty relation of the same columns; the
-    realtime run re-creates it every time, so the first file is picked up by the next run. -#}
+    realtime run re-creates it every time, so the first file is picked up by the next run.
+
+    Events the warehouse cannot read are left out here, on both targets: a schema_version other than the one
+    of plugins/olist_dw/sim/order_event.schema.json (OLIST_SIM_SCHEMA_VERSION, passed by olist-dw and the
+    DAGs), or a missing key or item field. Locally delivery dead-letters them before the lake
+    (sim/dead_letter.py); on AWS, Firehose's Parquet conversion writes whatever the stream carries (a missing
+    field becomes null), so this filter is the only one they meet. -#}
+{%- set accepted_version = env_var('OLIST_SIM_SCHEMA_VERSION', '') -%}
+{%- if execute and not accepted_version -%}
+    {{ exceptions.raise_compiler_error(
+        "OLIST_SIM_SCHEMA_VERSION is not set: run dbt through `olist-dw dbt ...` (or the DAGs), which pass the "
+        ~ "schema_version of plugins/olist_dw/sim/order_event.schema.json") }}
+{%- endif %}
 
 with
 
@@ -30,6 +42,17 @@ source as (
         o.schema_version,
         cast(o.dt as date) as arrival_date
     from {{ olist.from_sim_order_items(source('sim', 'orders'), 'o', 'i') }}
+    -- noqa: disable=RF01
+    where
+        o.schema_version = {{ accepted_version or 0 }}
+        and o.event_id is not null
+        and o.order_id is not null
+        and o.customer_id is not null
+        and o.purchased_at is not null
+        and i.order_item_id is not null
+        and i.product_id is not null
+        and i.price is not null
+    -- noqa: enable=RF01
 ),
 {% else %}
 source as (
