@@ -63,12 +63,21 @@ class StackNames:
     sim_config_table: str
     sim_inventory_table: str
     firehose_prefix: str
+    glue_database: str
+    glue_crawler: str
+    glue_crawler_s3_targets: list[str]
+    glue_job: str
+    glue_job_default_arguments: dict[str, str]
+
+
+ARTIFACTS_BUCKET = f"olist-{ENV_NAME}-artifacts-{ACCOUNT}"  # ArtifactsBucketName has no default
 
 
 def stack_names(template: dict[str, Any], env_name: str = ENV_NAME) -> StackNames:
     resources = template["Resources"]
     names = {name: str(spec.get("Default", "")) for name, spec in template["Parameters"].items() if "Default" in spec}
     names.update({"EnvName": env_name, "AWS::AccountId": ACCOUNT, "AWS::Region": REGION, "AWS::Partition": "aws"})
+    names.setdefault("ArtifactsBucketName", ARTIFACTS_BUCKET)
 
     def prop(logical_id: str, *path: str) -> Any:
         value = resources[logical_id]["Properties"]
@@ -86,6 +95,13 @@ def stack_names(template: dict[str, Any], env_name: str = ENV_NAME) -> StackName
         sim_config_table=render_value(prop("SimConfigTable", "TableName"), names),
         sim_inventory_table=render_value(prop("SimInventoryTable", "TableName"), names),
         firehose_prefix=prop("SimOrdersDelivery", "ExtendedS3DestinationConfiguration", "Prefix"),
+        glue_database=render_value(prop("GlueDatabase", "DatabaseInput", "Name"), names),
+        glue_crawler=render_value(prop("BronzeCrawler", "Name"), names),
+        glue_crawler_s3_targets=[render_value(t["Path"], names) for t in prop("BronzeCrawler", "Targets", "S3Targets")],
+        glue_job=render_value(prop("CsvToParquetJob", "Name"), names),
+        glue_job_default_arguments={
+            flag: render_value(value, names) for flag, value in prop("CsvToParquetJob", "DefaultArguments").items()
+        },
     )
 
 
