@@ -7,7 +7,7 @@
    the dag run; the metadata server now ends such idle transactions), a re-run succeeds and the published
    marts reconcile with the source CSVs, as a clean run's do.
 2. A `publish_realtime` task process is SIGKILLed in the middle of its publish: it is caught by its temporary
-   snapshot (`serving/.analytics.duckdb.<pid>.<hex>.tmp`, the pid is the writer's), frozen with SIGSTOP while
+   snapshot (`serving/.analytics.realtime.duckdb.<pid>.<hex>.tmp`, the pid is the writer's), frozen with SIGSTOP while
    we check through the REST API that the pid's task instance is a `publish_realtime` one (a batch publish
    would be let go with SIGCONT), then SIGKILLed. No test-only sleep: a 50 ms poll sees the temp file of a
    publish that takes about a second. The task must be retried to success; afterwards realtime.gold_sim equals
@@ -46,7 +46,14 @@ BATCH_TIMEOUT_S = 900
 # restarted scheduler's start-up, and its loops on 2 shared cores.
 CRASHED_RUN_ENDS_WITHIN_S = 300
 REALTIME_TIMEOUT_S = 420
-TEMP_SNAPSHOT = re.compile(r"^\.analytics\.duckdb\.(\d+)\.[0-9a-f]+\.tmp$")
+TEMP_SNAPSHOT = re.compile(r"^\.analytics\.realtime\.duckdb\.(\d+)\.[0-9a-f]+\.tmp$")
+
+
+# What a reader sees of each schema: tables, and views (realtime.fct_items_sold is one over Parquet parts).
+TABLES_AND_VIEWS = (
+    "select schema_name, table_name from duckdb_tables()"
+    " union all select schema_name, view_name from duckdb_views() where not internal"
+)
 
 
 class SnapshotReader(threading.Thread):
@@ -70,7 +77,7 @@ class SnapshotReader(threading.Thread):
                 self.errors.append(f"open: {type(err).__name__}: {err}")
             else:
                 try:
-                    rows = con.execute("select schema_name, table_name from duckdb_tables()").fetchall()
+                    rows = con.execute(TABLES_AND_VIEWS).fetchall()
                     schemas: dict[str, set[str]] = {}
                     for schema, table in rows:
                         schemas.setdefault(schema, set()).add(table)
@@ -85,8 +92,8 @@ class SnapshotReader(threading.Thread):
 
 
 def tables_by_schema(serving: Path) -> dict[str, frozenset[str]]:
-    with duckdb.connect(str(serving), read_only=True) as con:
-        rows = con.execute("select schema_name, table_name from duckdb_tables()").fetchall()
+    with connect_read_only(serving) as con:
+        rows = con.execute(TABLES_AND_VIEWS).fetchall()
     found: dict[str, set[str]] = {}
     for schema, table in rows:
         found.setdefault(schema, set()).add(table)
@@ -113,7 +120,7 @@ def kill_publish_realtime_mid_publish(airflow: LiveAirflow, serving_dir: Path, t
     let_go: set[int] = set()
     while time.monotonic() < deadline:
         airflow._check_alive()
-        for temp in serving_dir.glob(".analytics.duckdb.*.tmp"):
+        for temp in serving_dir.glob(".analytics.realtime.duckdb.*.tmp"):
             match = TEMP_SNAPSHOT.match(temp.name)
             pid = int(match.group(1)) if match else 0
             if not pid or pid in let_go:
@@ -266,13 +273,17 @@ def test_live_scheduler_and_task_process_killed_mid_run_recover_with_whole_snaps
         assert rows > 0
         assert differ == [], "realtime.gold_sim differs from its recomputation from the realtime items"
         events, items = delivered_events(home / "lake")
-        with duckdb.connect(str(serving), read_only=True) as con:
+        with connect_read_only(serving) as con:
             published = con.execute(
                 "select count(*), count(distinct event_id), count(distinct (event_id, order_item_id))"
                 " from realtime.fct_items_sold"
             ).fetchone()
         assert published == (items, events, items), f"published (rows, events, items) vs delivered {events, items}"
-        assert sorted(p.name for p in serving.parent.iterdir()) == ["analytics.duckdb"]
+        assert sorted(p.name for p in serving.parent.glob("*.duckdb")) == [
+            "analytics.duckdb",
+            "analytics.realtime.duckdb",
+        ]
+        assert [p for p in serving.parent.rglob("*") if ".tmp" in p.name] == []
 
         # Readers: never an error; every snapshot they saw held each schema whole, marts and gold together.
         final = tables_by_schema(serving)

@@ -14,6 +14,7 @@ import duckdb
 import pytest
 
 from olist_dw.generator import generate
+from olist_dw.warehouse import connect_read_only
 from tests.live.harness import LiveAirflow, live_home
 
 pytestmark = [pytest.mark.e2e, pytest.mark.timeout(1800)]
@@ -25,16 +26,13 @@ SETTLE_TIMEOUT_S = 120
 
 
 def realtime_items_table(con: duckdb.DuckDBPyConnection) -> str:
-    """The realtime items model (realtime.fct_items_sold; realtime.silver_sim before the rename)."""
-    tables = {
-        r[0] for r in con.execute("select table_name from duckdb_tables() where schema_name = 'realtime'").fetchall()
-    }
-    return "fct_items_sold" if "fct_items_sold" in tables else "silver_sim"
+    """The realtime items model (a table or, published as Parquet parts, a view)."""
+    return "fct_items_sold"
 
 
 def gold_sim_differences(serving) -> tuple[int, list]:
     """(rows of gold_sim, rows that differ from gold_sim recomputed from the items of the same snapshot)."""
-    with duckdb.connect(str(serving), read_only=True) as con:
+    with connect_read_only(serving) as con:
         items = realtime_items_table(con)
         published = "select order_date, customer_state, total_orders, daily_revenue from realtime.gold_sim"
         recomputed = f"""
@@ -48,8 +46,12 @@ def gold_sim_differences(serving) -> tuple[int, list]:
 
 
 def published_schemas(serving) -> set[str]:
-    with duckdb.connect(str(serving), read_only=True) as con:
-        return {r[0] for r in con.execute("select distinct schema_name from duckdb_tables()").fetchall()}
+    """Schemas of every published set file (serving/analytics*.duckdb), as readers see them."""
+    with connect_read_only(serving) as con:
+        rows = con.execute(
+            "select schema_name from duckdb_tables() union select schema_name from duckdb_views() where not internal"
+        ).fetchall()
+    return {r[0] for r in rows}
 
 
 def wait_for(condition, timeout: float, what: str, airflow: LiveAirflow, every: float = 3.0):
