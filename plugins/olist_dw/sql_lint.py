@@ -43,7 +43,11 @@ def add_placeholder_sim_file(lake_dir: Path) -> None:
 
 
 def add_placeholder_incremental_tables(warehouse_path: Path) -> None:
-    """Empty tables where the realtime models are built (their schema is used as-is: generate_schema_name)."""
+    """Empty tables where the realtime models are built (their schema is used as-is: generate_schema_name).
+
+    Each has `arrival_date` and one row: fct_items_sold's incremental branch looks up its newest arrival day at
+    compile time, and with one found sqlfluff lints the windowed SQL an incremental run compiles.
+    """
     import duckdb
 
     models = sorted(path.stem for path in (DBT_PROJECT_DIR / "models" / "realtime").glob("*.sql"))
@@ -51,7 +55,8 @@ def add_placeholder_incremental_tables(warehouse_path: Path) -> None:
     try:
         con.execute("create schema realtime")
         for model in models:
-            con.execute(f"create table realtime.{model} (placeholder integer)")
+            con.execute(f"create table realtime.{model} (placeholder integer, arrival_date date)")
+            con.execute(f"insert into realtime.{model} values (0, date '1970-01-01')")
     finally:
         con.close()
 

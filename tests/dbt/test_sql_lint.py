@@ -30,7 +30,10 @@ def test_placeholders_make_the_lake_look_delivered_and_the_realtime_models_built
         tables = con.execute(
             "select table_name from information_schema.tables where table_schema = 'realtime' order by 1"
         ).fetchall()
+        # one arrival day each, so the incremental window lookup finds a day and the windowed SQL gets linted
+        newest = [con.execute(f"select max(arrival_date) from realtime.{t}").fetchone()[0] for (t,) in tables]
     finally:
         con.close()
     assert found == 1
     assert tables == [("fct_items_sold",), ("gold_sim",)]
+    assert [str(day) for day in newest] == ["1970-01-01", "1970-01-01"]

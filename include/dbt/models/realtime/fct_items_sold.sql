@@ -13,15 +13,7 @@
     on_schema_change='append_new_columns',
 ) }}
 
-{%- set window_start = none %}
-{%- if is_incremental() and execute %}
-    {%- set newest = run_query(
-        "select max(arrival_date) as newest_arrival_date from " ~ this
-    ).columns[0].values()[0] %}
-    {%- if newest is not none %}
-        {%- set window_start = (newest - modules.datetime.timedelta(days=var('realtime_lookback_days', 1) | int)) %}
-    {%- endif %}
-{%- endif %}
+{%- set window_start = olist.incremental_window_start('arrival_date') %}
 
 with
 

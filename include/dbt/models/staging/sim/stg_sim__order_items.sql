@@ -42,17 +42,15 @@ source as (
         o.schema_version,
         cast(o.dt as date) as arrival_date
     from {{ olist.from_sim_order_items(source('sim', 'orders'), 'o', 'i') }}
-    -- noqa: disable=RF01
     where
         o.schema_version = {{ accepted_version or 0 }}
         and o.event_id is not null
         and o.order_id is not null
         and o.customer_id is not null
         and o.purchased_at is not null
-        and i.order_item_id is not null
-        and i.product_id is not null
-        and i.price is not null
-    -- noqa: enable=RF01
+        and i.order_item_id is not null  -- noqa: RF01
+        and i.product_id is not null  -- noqa: RF01
+        and i.price is not null  -- noqa: RF01
 ),
 {% else %}
 source as (
