@@ -182,7 +182,10 @@ def test_airflow_not_running_is_a_message_not_an_error(olist_home: Path) -> None
     assert runs.runs.empty
 
 
-def _write_generated_password(olist_home: Path, password: str = "s3cret") -> None:
+GENERATED_PASSWORD = "s3cret"  # pragma: allowlist secret  (a test's throwaway Airflow password)
+
+
+def _write_generated_password(olist_home: Path, password: str = GENERATED_PASSWORD) -> None:
     folder = olist_home / "airflow"
     folder.mkdir(parents=True, exist_ok=True)
     (folder / "simple_auth_manager_passwords.json.generated").write_text(json.dumps({"admin": password}))
@@ -197,7 +200,7 @@ def test_dag_runs_log_in_with_the_generated_password_and_only_read(olist_home: P
         if request.url.path == "/api/v2/monitor/health":
             return httpx.Response(200, json={})
         if request.url.path == "/auth/token":
-            assert json.loads(request.content) == {"username": "admin", "password": "s3cret"}
+            assert json.loads(request.content) == {"username": "admin", "password": GENERATED_PASSWORD}
             return httpx.Response(201, json={"access_token": "tok"})
         if request.headers.get("Authorization") != "Bearer tok":
             return httpx.Response(401, json={"detail": "Not authenticated"})
