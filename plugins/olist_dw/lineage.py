@@ -9,7 +9,8 @@ What emits what:
   AIRFLOW__OPENLINEAGE__EXTRACTORS) names what each reads and writes: the source files, the lake prefixes
   (bronze/, quarantine/, bronze-parquet/, bronze-sim/), the raw tables and the published schemas, named as
   dbt's OpenLineage processor names tables (namespace `duckdb://<file>`, name `<catalog>.<schema>.<table>`) so
-  that load's outputs are dbt's inputs in one graph.
+  that load's outputs are dbt's inputs in one graph (deliver names, besides bronze-sim/, the dbt source
+  `sim.orders` that reads it, by dbt's name, so the streamed orders join the micro-batch's graph too).
 
 Transport: `transport_config(settings)` (file, OLIST_HOME/lineage/events.jsonl, one JSON event per line),
 set by olist_dw.airflow_local for every local Airflow process unless AIRFLOW__OPENLINEAGE__TRANSPORT is already
@@ -69,17 +70,22 @@ def read_events(settings: Settings) -> list[dict[str, Any]]:
 
 # --- what the project's own tasks read and write -----------------------------------------------------------
 def _lake_dataset(uri: str) -> tuple[str, str]:
-    """(namespace, name) of a lake prefix by OpenLineage's naming: file -> ("file", path), s3 -> ("s3://b", key)."""
-    scheme, _, rest = uri.partition("://")
+    """(namespace, name) of a lake prefix by OpenLineage's naming: file -> ("file", path), s3 -> ("s3://b", key).
+
+    The local lake's uri() is a plain path (no scheme), which is a file dataset too."""
+    scheme, found, rest = uri.partition("://")
+    if not found:
+        return "file", uri.rstrip("/") or "/"
     if scheme == "file":
         return "file", rest.rstrip("/") or "/"
     bucket, _, key = rest.partition("/")
     return f"{scheme}://{bucket}", key.rstrip("/")
 
 
-def _duckdb_table(path: Path, schema: str, table: str) -> tuple[str, str]:
-    """As dbt's OpenLineage processor names a dbt-duckdb relation: the file, then catalog.schema.table."""
-    return f"duckdb://{path}", f"{path.stem}.{schema}.{table}"
+def _duckdb_table(path: Path, schema: str, table: str, catalog: str | None = None) -> tuple[str, str]:
+    """As dbt's OpenLineage processor names a dbt-duckdb relation: the file, then catalog.schema.table (the
+    catalog is the file's stem unless named: a serving set file's is the one readers query it by)."""
+    return f"duckdb://{path}", f"{catalog or path.stem}.{schema}.{table}"
 
 
 def _published_tables(schemas: list[str]) -> list[tuple[str, str]]:
@@ -96,11 +102,24 @@ def _published_tables(schemas: list[str]) -> list[tuple[str, str]]:
     )
 
 
+def _source_table(path: Path, source_name: str, table: str) -> list[tuple[str, str]]:
+    """A dbt source as dbt's OpenLineage processor names it in Cosmos's events (its schema, then its `name`,
+    not its identifier), so that the task writing it and the dbt build reading it meet in one graph."""
+    from olist_dw.dbt_runner import MANIFEST_PATH
+
+    if not MANIFEST_PATH.exists():
+        return []
+    node = json.loads(MANIFEST_PATH.read_text())["sources"].get(f"source.olist.{source_name}.{table}")
+    return [_duckdb_table(path, node["schema"], node["name"])] if node else []
+
+
 def task_datasets(settings: Settings, dag_id: str, task_id: str) -> tuple[list[tuple[str, str]], list[tuple[str, str]]]:
     """(inputs, outputs) of one of the project's own tasks as (namespace, name) pairs; ([], []) for others."""
     from olist_dw.batch.publish import PUBLISHED_SCHEMAS
     from olist_dw.contract import SOURCES
     from olist_dw.targets import get_target
+    from olist_dw.targets.local import REALTIME_SCHEMA
+    from olist_dw.warehouse import catalog_name, set_file
 
     lake = get_target(settings).lake()
 
@@ -110,8 +129,13 @@ def task_datasets(settings: Settings, dag_id: str, task_id: str) -> tuple[list[t
     def raw_tables() -> list[tuple[str, str]]:
         return [_duckdb_table(settings.warehouse_path, "raw", source.table) for source in SOURCES]
 
-    def published(schemas: list[str], path: Path) -> list[tuple[str, str]]:
-        return [_duckdb_table(path, schema, table) for schema, table in _published_tables(schemas)]
+    def published(schemas: list[str], path: Path, catalog: str | None = None) -> list[tuple[str, str]]:
+        return [_duckdb_table(path, schema, table, catalog) for schema, table in _published_tables(schemas)]
+
+    def served(schemas: list[str], schema_set: str | None = None) -> list[tuple[str, str]]:
+        """The tables of `schemas` in the serving file of their set, by the catalog name readers use."""
+        path = set_file(settings.serving_path, schema_set)
+        return published(schemas, path, catalog_name(settings.serving_path, path))
 
     key = (dag_id, task_id)
     if key == ("olist_batch", "land"):
@@ -125,11 +149,12 @@ def task_datasets(settings: Settings, dag_id: str, task_id: str) -> tuple[list[t
         return prefixes("bronze-parquet"), raw_tables()
     if key == ("olist_batch", "publish"):
         schemas = list(PUBLISHED_SCHEMAS)
-        return published(schemas, settings.warehouse_path), published(schemas, settings.serving_path)
+        return published(schemas, settings.warehouse_path), served(schemas)
     if key == ("olist_realtime", "publish_realtime"):
-        return published(["realtime"], settings.warehouse_path), published(["realtime"], settings.serving_path)
+        return published([REALTIME_SCHEMA], settings.warehouse_path), served([REALTIME_SCHEMA], REALTIME_SCHEMA)
     if key == ("olist_sim_delivery", "deliver"):
-        return [], [_lake_dataset(lake.uri("bronze-sim/"))]
+        # the lake prefix, and the streamed orders' source that dbt reads it as
+        return [], [_lake_dataset(lake.uri("bronze-sim/")), *_source_table(settings.warehouse_path, "sim", "orders")]
     return [], []
 
 

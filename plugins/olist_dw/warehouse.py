@@ -96,7 +96,7 @@ def snapshot_files(serving_path: Path) -> list[Path]:
     return [p for p in [serving_path, *companions] if p.is_file()]
 
 
-def _catalog_name(serving_path: Path, path: Path) -> str:
+def catalog_name(serving_path: Path, path: Path) -> str:
     # The main file keeps its usual catalog name (`analytics`), so qualified names readers wrote still work.
     return re.sub(r"\W", "_", path.stem) if path != serving_path else serving_path.stem
 
@@ -129,7 +129,7 @@ def connect_read_only(serving_path: Path) -> duckdb.DuckDBPyConnection:
     try:
         search_path = []
         for path in files:
-            catalog = _catalog_name(serving_path, path)
+            catalog = catalog_name(serving_path, path)
             con.execute(f"attach '{path}' as \"{catalog}\" (read_only)")
             search_path += [f"{catalog}.{schema}" for schema in sorted(_published_schemas(con, catalog))]
         con.execute("set search_path = ?", [",".join(search_path)])
