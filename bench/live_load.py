@@ -70,6 +70,7 @@ class Poller(threading.Thread):
 
     def run(self) -> None:
         from olist_dw.dashboard import queries
+        from olist_dw.warehouse import snapshot_files
 
         while not self.stopping.is_set():
             for method, path in UI_CALLS:
@@ -80,7 +81,7 @@ class Poller(threading.Thread):
             for path in ("/", "/_stcore/health"):
                 with contextlib.suppress(httpx.TransportError):
                     self.dashboard_statuses[self.dashboard.get(path).status_code] += 1
-            if self.serving.exists():
+            if snapshot_files(self.serving):
                 try:
                     queries.realtime_summary(path=self.serving)
                     queries.date_bounds(path=self.serving)

@@ -4,8 +4,9 @@ Scheduled on the bronze-sim/ Asset: locally the delivery DAG (olist_sim_delivery
 Parquet file; on AWS an AssetWatcher on the SQS queue of S3 "Object Created" events emits it.
 max_active_runs=1: files landing during a run coalesce into the next run (replaces the original design's
 CheckIfAnotherRunIsActive + wait). dbt `tag:realtime` (the staging view stg_sim__order_items,
-fct_items_sold, gold_sim and their tests) runs as one `dbt build` through Cosmos; the publish step then swaps
-the realtime schema into the serving snapshot the dashboard reads. On AWS a first task registers the Glue
+fct_items_sold, gold_sim and their tests) runs as one `dbt build` through Cosmos; the publish step then writes
+the realtime schema into its own serving file (`serving/analytics.realtime.duckdb`, renamed onto its name) that
+the dashboard reads beside the batch's. On AWS a first task registers the Glue
 partitions of the newly landed files (Spectrum reads only catalogued partitions). A last task, a teardown (it
 runs whatever the micro-batch's outcome and never decides the run's state), checks freshness: dbt source
 freshness of the streamed orders and the published gold_sim's age, stale data an alert (olist_dw.freshness).
@@ -34,7 +35,7 @@ def register_realtime_partitions() -> dict[str, int]:
 
 @task(pool=target.warehouse_pool or "default_pool")
 def publish_realtime() -> dict[str, int]:
-    """Make the realtime tables visible to readers (locally: swap them into the serving snapshot)."""
+    """Make the realtime tables visible to readers (locally: their own serving file, renamed onto its name)."""
     return get_target(get_settings()).publish_realtime()
 
 

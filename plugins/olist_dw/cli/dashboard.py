@@ -23,7 +23,9 @@ def run(args: argparse.Namespace) -> int:
     settings = get_settings()
     port = args.port or settings.dashboard_port
     address = args.address or str(settings.bind_host)
-    if not settings.serving_path.exists():
+    from olist_dw.warehouse import snapshot_files
+
+    if not snapshot_files(settings.serving_path):
         print(f"note: no warehouse published yet at {settings.serving_path}; the page says what to run")
     shown = settings.client_host if args.address is None else address
     print(f"dashboard: http://{shown}:{port}  (read-only over {settings.serving_path}; Ctrl+C stops it)")

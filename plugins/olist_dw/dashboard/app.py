@@ -137,7 +137,7 @@ def sales_page() -> None:
     missing = queries.missing_tables(queries.BATCH_TABLES)
     if missing:
         wait_for_build(missing)
-        if queries.serving_path().exists():
+        if queries.snapshot_version() is not None:  # some set is published (the realtime one may come first)
             live_panel(())
         return
     try:
