@@ -69,7 +69,7 @@ class Alert:
 
 
 def alerts_path(settings: Settings) -> Path:
-    return settings.home / "alerts" / "alerts.jsonl"
+    return settings.alerts_path
 
 
 def write_alert(settings: Settings, alert: Alert) -> Path:

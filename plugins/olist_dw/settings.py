@@ -156,8 +156,14 @@ class Settings(BaseSettings):
 
     @cached_property
     def serving_path(self) -> Path:
-        """Published, read-only snapshot of marts/gold/realtime that the dashboard reads."""
+        """The published, read-only snapshot the dashboard reads: this file (marts, gold) and a file per
+        other published set beside it (`analytics.realtime.duckdb`)."""
         return self.home / "serving" / "analytics.duckdb"
+
+    @cached_property
+    def alerts_path(self) -> Path:
+        """The alerts the pipeline raised (JSON Lines): written by olist_dw.alerts, shown by the health page."""
+        return self.home / "alerts" / "alerts.jsonl"
 
     @cached_property
     def generated_source_dir(self) -> Path:

@@ -246,7 +246,7 @@ def test_api_url_follows_airflows_port_setting(olist_home: Path) -> None:
 
 
 def test_alerts_written_by_the_pipelines_notifier_are_read(olist_home: Path) -> None:
-    from olist_dw.alerts import Alert, alerts_path, write_alert
+    from olist_dw.alerts import Alert, write_alert
 
     settings = get_settings()
     write_alert(settings, Alert("task_failed", "error", "land failed", dag_id="olist_batch", task_id="land"))
@@ -254,7 +254,7 @@ def test_alerts_written_by_the_pipelines_notifier_are_read(olist_home: Path) -> 
 
     found = health.recent_alerts(settings)
 
-    assert health.alerts_file(settings) == alerts_path(settings)
+    assert found.path == settings.alerts_path
     assert found.alerts[["kind", "severity", "dag_id", "message"]].values.tolist() == [
         ["stale_gold_sim", "warn", "olist_realtime", "gold_sim is 1000 s old"],
         ["task_failed", "error", "olist_batch", "land failed"],

@@ -369,10 +369,6 @@ def gold_sim_freshness(stale_after_seconds: float, path: Path | None = None, now
 
 
 # --- recent alerts ------------------------------------------------------------------------------------
-def alerts_file(settings: Settings) -> Path:
-    return settings.home / "alerts" / "alerts.jsonl"
-
-
 @dataclass(frozen=True)
 class Alerts:
     path: Path
@@ -382,7 +378,7 @@ class Alerts:
 
 def recent_alerts(settings: Settings, limit: int = 50) -> Alerts:
     """The last `limit` alerts of the alerts file, newest first; no file means no alerts."""
-    path = alerts_file(settings)
+    path = settings.alerts_path
     try:
         lines = path.read_text(encoding="utf-8", errors="replace").splitlines()
     except FileNotFoundError:
