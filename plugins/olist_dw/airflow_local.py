@@ -81,18 +81,75 @@ def run_airflow(args: list[str], settings: Settings, check: bool = True, **kwarg
     return subprocess.run([airflow_executable(), *component_args(args, settings)], env=env, check=check, **kwargs)
 
 
-def ensure_airflow_db(settings: Settings) -> None:
-    """Create or upgrade the local metadata database and the warehouse pool (idempotent).
+WAREHOUSE_POOL_SLOTS = 1
+
+
+def metadata_db_stamp(settings: Settings) -> Path:
+    """What the last `ensure_airflow_db` left: the Airflow version and the database's migration revision."""
+    return settings.airflow_home / "olist-metadata-db.json"
+
+
+def metadata_db_state(url: str) -> dict[str, object] | None:
+    """The metadata database's migration revision and the warehouse pool's slots, read directly (a fraction of a
+    second, where an `airflow` CLI call takes seconds); None where the database is not migrated or unreachable."""
+    from sqlalchemy import create_engine, text
+    from sqlalchemy.exc import SQLAlchemyError
+
+    engine = create_engine(url)
+    try:
+        with engine.connect() as con:
+            revision = con.execute(text("select version_num from alembic_version")).scalar()
+            slots = con.execute(text("select slots from slot_pool where pool = :pool"), {"pool": WAREHOUSE_POOL})
+            return {"revision": revision, "pool_slots": slots.scalar()}
+    except SQLAlchemyError:
+        return None
+    finally:
+        engine.dispose()
+
+
+def _installed_airflow() -> str:
+    from importlib.metadata import version
+
+    return version("apache-airflow")
+
+
+def ensure_airflow_db(settings: Settings) -> bool:
+    """Create or upgrade the local metadata database and the warehouse pool (idempotent); returns whether it ran.
 
     Every task that writes the local DuckDB warehouse runs in this pool: DuckDB takes one writing process at
-    a time, so batch and micro-batch tasks queue here instead of failing on the file lock."""
+    a time, so batch and micro-batch tasks queue here instead of failing on the file lock. Skipped when already
+    current: the same Airflow migrated this database to the revision it still has, and the pool is there (every
+    `olist-dw airflow ...` call comes through here; `db migrate` and `pools set` cost seconds each)."""
     settings.airflow_home.mkdir(parents=True, exist_ok=True)
+    url = metadata_db.ensure_running(settings)
+    stamp = metadata_db_stamp(settings)
+    try:
+        recorded = json.loads(stamp.read_text())
+    except (OSError, ValueError):
+        recorded = None
+    state = metadata_db_state(url)
+    if (
+        state is not None
+        and state["pool_slots"] == WAREHOUSE_POOL_SLOTS
+        and recorded == {"airflow": _installed_airflow(), "revision": state["revision"]}
+    ):
+        return False
     run_airflow(["db", "migrate"], settings, stdout=subprocess.DEVNULL)
     run_airflow(
-        ["pools", "set", WAREHOUSE_POOL, "1", "DuckDB takes one writer: every warehouse writer queues here"],
+        [
+            "pools",
+            "set",
+            WAREHOUSE_POOL,
+            str(WAREHOUSE_POOL_SLOTS),
+            "DuckDB takes one writer: every warehouse writer queues here",
+        ],
         settings,
         stdout=subprocess.DEVNULL,
     )
+    state = metadata_db_state(url)
+    if state:
+        stamp.write_text(json.dumps({"airflow": _installed_airflow(), "revision": state["revision"]}))
+    return True
 
 
 def run_dag(dag_id: str, settings: Settings, log_path: Path, conf: dict | None = None) -> float:
