@@ -86,8 +86,9 @@ def write_alert(settings: Settings, alert: Alert) -> Path:
     return path
 
 
-def read_alerts(settings: Settings, limit: int = 50) -> list[dict[str, Any]]:
-    """The newest `limit` alerts, newest first; a missing file is no alerts, a torn or foreign line is skipped."""
+def read_alerts(settings: Settings, limit: int | None = 50) -> list[dict[str, Any]]:
+    """The newest `limit` alerts (None: all), newest first; a missing file is no alerts, a torn or foreign line is
+    skipped."""
     path = alerts_path(settings)
     if not path.exists():
         return []

@@ -12,6 +12,9 @@ never decides the run's state) calls `check_freshness`:
    event is younger than that) is a `stale_gold_sim` alert: events arrive but readers do not see them (a failing
    dbt build or publish). When the simulator is idle, an old gold_sim is expected and step 1 says so.
 
+An alert like one already sent (same DAG, kind, severity) within OLIST_ALERT_REPEAT_MINUTES is held back
+(`alerts_due`): a condition lasting many micro-batches alerts when it starts or worsens, then at that pace.
+
 The nine batch sources have no load time (the loader adds no column; the Olist timestamps are business dates of
 2016-2018), so dbt freshness is declared on the streamed orders only. See docs/operations.md.
 """
@@ -22,10 +25,11 @@ import json
 import logging
 import os
 from dataclasses import asdict, dataclass
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from olist_dw.alerts import Alert, Severity, send_alert
+from olist_dw.alerts import Alert, Severity, read_alerts, send_alert
 from olist_dw.settings import Settings
 
 if TYPE_CHECKING:
@@ -153,6 +157,26 @@ def freshness_alerts(
     return alerts
 
 
+def _alert_key(record: dict[str, Any]) -> tuple[Any, Any, Any]:
+    return record.get("dag_id"), record.get("kind"), record.get("severity")
+
+
+def alerts_due(settings: Settings, alerts: list[Alert], sent: list[dict[str, Any]], now: datetime) -> list[Alert]:
+    """The alerts to send (pure): not one alike (same DAG, kind, severity) already sent within
+    OLIST_ALERT_REPEAT_MINUTES. A stale condition lasts across many micro-batches: its alert goes out when it
+    starts, when it worsens (a new severity) and then every OLIST_ALERT_REPEAT_MINUTES, not every few seconds."""
+    window = timedelta(minutes=settings.alert_repeat_minutes)
+    recent = set()
+    for record in sent:
+        try:
+            at = datetime.fromisoformat(record["at"])
+        except (KeyError, TypeError, ValueError):
+            continue
+        if now - at < window:
+            recent.add(_alert_key(record))
+    return [alert for alert in alerts if _alert_key(alert.as_record()) not in recent]
+
+
 def check_freshness(settings: Settings, target: Target, context: Any = None) -> dict[str, Any]:
     """Measure, send the alerts (local file + OLIST_ALERT_CONN_ID), return what was measured (the task's XCom).
 
@@ -167,12 +191,14 @@ def check_freshness(settings: Settings, target: Target, context: Any = None) -> 
     outcomes = run_source_freshness(settings, target)
     gold_sim_age = published_gold_sim_age(settings)
     alerts = freshness_alerts(settings, outcomes, gold_sim_age, ids)
-    for alert in alerts:
+    due = alerts_due(settings, alerts, read_alerts(settings, limit=None), datetime.now(UTC))
+    for alert in due:
         send_alert(alert, settings, context)
     summary = {
         "sources": [asdict(outcome) for outcome in outcomes],
         "gold_sim_age_seconds": gold_sim_age,
-        "alerts": [alert.kind for alert in alerts],
+        "alerts": [alert.kind for alert in due],
+        "alerts_held_back": [alert.kind for alert in alerts if alert not in due],  # sent within the repeat window
     }
     log.info("freshness: %s", json.dumps(summary))
     return summary

@@ -74,6 +74,12 @@ class Settings(BaseSettings):
         description="A published realtime.gold_sim whose newest row is older than this while the simulator produces "
         "orders (newest event younger than this) is a stale_gold_sim alert.",
     )
+    alert_repeat_minutes: float = Field(
+        30.0,
+        ge=0,
+        description="A freshness alert (same DAG, kind and severity) is sent again only after this many minutes while "
+        "the condition lasts, not at every micro-batch; 0 sends it at every check.",
+    )
 
     # --- local services (Airflow's API server and UI, the dashboard) -------------------------
     bind_host: IPvAnyAddress = Field(

@@ -5,14 +5,15 @@ published gold_sim are both alerts in the file, and the run fails for the build,
 from __future__ import annotations
 
 import uuid
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pyarrow.parquet as pq
 import pytest
 import yaml
 
-from olist_dw.freshness import SourceFreshness, freshness_alerts
+from olist_dw.alerts import Alert
+from olist_dw.freshness import SourceFreshness, alerts_due, freshness_alerts
 from olist_dw.settings import DBT_PROJECT_DIR, Settings, get_settings
 
 IDS = {"dag_id": "olist_realtime", "task_id": "check_freshness", "run_id": "manual__1"}
@@ -41,6 +42,26 @@ def test_freshness_warnings_and_errors_are_source_freshness_alerts():
     assert "1000 s old" in warn.message and "warn threshold of 15 min" in warn.message
     assert (failed.kind, failed.severity) == ("source_freshness", "error") and "no files" in failed.message
     assert freshness_alerts(settings, [sim_orders("pass", 10)], gold_sim_age=5, ids=IDS) == []
+
+
+def test_a_lasting_condition_alerts_when_it_starts_worsens_and_then_every_repeat_window():
+    settings = Settings(alert_repeat_minutes=30)
+    now = datetime(2026, 12, 3, 12, 0, tzinfo=UTC)
+    stale = Alert("stale_gold_sim", "error", "gold_sim is 1000 s old", dag_id="olist_realtime")
+    warn = Alert("source_freshness", "warn", "newest event 1000 s old", dag_id="olist_realtime")
+
+    def sent(alert: Alert, minutes_ago: float) -> dict:
+        return {**alert.as_record(), "at": (now - timedelta(minutes=minutes_ago)).isoformat()}
+
+    assert alerts_due(settings, [stale, warn], [], now) == [stale, warn]  # the condition starts
+    assert alerts_due(settings, [stale, warn], [sent(stale, 5), sent(warn, 29)], now) == []  # held back
+    assert alerts_due(settings, [stale], [sent(stale, 31)], now) == [stale]  # the window passed: again
+    error = Alert("source_freshness", "error", "newest event 4000 s old", dag_id="olist_realtime")
+    assert alerts_due(settings, [error], [sent(warn, 1)], now) == [error]  # worse: a new severity goes out
+    other_dag = Alert("stale_gold_sim", "error", "gold_sim is 1000 s old", dag_id="another_dag")
+    assert alerts_due(settings, [other_dag], [sent(stale, 1)], now) == [other_dag]
+    assert alerts_due(Settings(alert_repeat_minutes=0), [stale], [sent(stale, 0.1)], now) == [stale]
+    assert alerts_due(settings, [stale], [{"kind": "stale_gold_sim", "at": "not a time"}], now) == [stale]
 
 
 def test_the_sources_yaml_thresholds_default_to_the_settings_defaults():
