@@ -41,7 +41,7 @@ from airflow.sdk.exceptions import AirflowFailException
 from cosmos import DbtTaskGroup, ExecutionConfig, ProjectConfig, RenderConfig
 from cosmos.constants import PRODUCER_WATCHER_TASK_ID, ExecutionMode, InvocationMode, LoadMode, TestBehavior
 from cosmos.operators._watcher.base import BaseConsumerSensor
-from cosmos.operators._watcher.state import is_dbt_node_status_terminal
+from cosmos.operators._watcher.state import is_dbt_node_status_success, is_dbt_node_status_terminal
 from cosmos.operators.watcher import DbtProducerWatcherOperator
 
 from olist_dw.cosmos_reporting import start_from_triggerer
@@ -115,27 +115,30 @@ def operator_args(target: Target) -> dict[str, Any]:
 DBT_EVENT_XCOM_SUFFIX = "_dbt_event"  # cosmos.operators._watcher.state.get_dbt_event_xcom_key
 
 
-def push_final_dbt_events_only(ti: Any) -> None:
-    """Keep the producer from pushing a node's intermediate dbt events (started, compiling, executing) to XCom.
+def push_dbt_events_of_failures_only(ti: Any) -> None:
+    """Keep the producer from pushing dbt events to XCom, except the last one of a node that failed or was skipped.
 
-    Cosmos pushes each node's dbt event four times, and the sensors read it once, at the end, to log it: each
-    push is a round trip through the execution API (~40 ms), under one lock shared by dbt's threads. Measured
-    under the live scheduler at scale 0.05: 1185 pushes took 38 s of an 80 s build, 944 of them such events.
-    The statuses and compiled SQL the sensors report are pushed as before."""
+    Cosmos pushes each node's dbt event four times (started, compiling, executing, finished), and a sensor only
+    reads the last, to log its message: each push is a round trip through the execution API (~30 ms) under one
+    lock shared by dbt's threads. Measured under the live scheduler at scale 0.05: 1185 pushes took 38 s of an
+    80 s build, 944 of them events. What is kept is what a reader needs: the message of what broke (logged by
+    the sensor, or by olist_dw.cosmos_reporting's trigger). The statuses and compiled SQL the sensors report
+    are pushed as before."""
     push = ti.xcom_push
 
-    def push_unless_intermediate_event(key: str, value: Any, *args: Any, **kwargs: Any) -> Any:
-        intermediate = isinstance(value, dict) and not is_dbt_node_status_terminal(value.get("status"))
-        if key.endswith(DBT_EVENT_XCOM_SUFFIX) and intermediate:
+    def push_unless_routine_event(key: str, value: Any, *args: Any, **kwargs: Any) -> Any:
+        status = value.get("status") if isinstance(value, dict) else None
+        broke = is_dbt_node_status_terminal(status) and not is_dbt_node_status_success(status)
+        if key.endswith(DBT_EVENT_XCOM_SUFFIX) and not broke:
             return None
         return push(key, value, *args, **kwargs)
 
-    object.__setattr__(ti, "xcom_push", push_unless_intermediate_event)  # a pydantic model: bypass its setattr
+    object.__setattr__(ti, "xcom_push", push_unless_routine_event)  # a pydantic model: bypass its setattr
 
 
 class DbtProducerFailingASecondTry(DbtProducerWatcherOperator):
     """Cosmos's producer (the one `dbt build`), except that a second try fails instead of being skipped, and that
-    it pushes only the XComs its sensors need (push_final_dbt_events_only)."""
+    it pushes only the XComs its sensors need (push_dbt_events_of_failures_only)."""
 
     def execute(self, context: Any, **kwargs: Any) -> Any:
         try_number = context["ti"].try_number
@@ -145,7 +148,7 @@ class DbtProducerFailingASecondTry(DbtProducerWatcherOperator):
                 "worker died). A build cannot be resumed, and a skipped build would publish nothing: trigger "
                 f"{context['dag'].dag_id} again (a re-run gives the same warehouse)."
             )
-        push_final_dbt_events_only(context["ti"])
+        push_dbt_events_of_failures_only(context["ti"])
         return super().execute(context, **kwargs)
 
 

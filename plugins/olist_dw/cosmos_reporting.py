@@ -24,6 +24,7 @@ from typing import Any
 from airflow.sdk.bases.operator import BaseOperator
 from airflow.triggers.base import StartTriggerArgs, TaskFailedEvent, TaskSkippedEvent, TaskSuccessEvent, TriggerEvent
 from cosmos.listeners.dag_run_listener import EventStatus
+from cosmos.operators._watcher.state import get_dbt_event_xcom_key
 from cosmos.operators._watcher.triggerer import WatcherTrigger
 
 log = logging.getLogger(__name__)
@@ -51,7 +52,9 @@ class ReportingTrigger(WatcherTrigger):
             elif status == EventStatus.SKIPPED:
                 yield TaskSkippedEvent()
             else:  # the node failed, or the producer failed or was skipped before reporting it
-                log.error("dbt node %s: %s (%s)", self.model_unique_id, status, reason)
+                event = await self.get_xcom_val(get_dbt_event_xcom_key(self.model_unique_id))
+                message = event.get("msg") if isinstance(event, dict) else None
+                log.error("dbt node %s: %s (%s): %s", self.model_unique_id, status, reason, message or "no message")
                 yield TaskFailedEvent()
             return
 

@@ -38,22 +38,24 @@ def test_a_first_try_of_the_producer_runs_cosmos_build(batch_dag, monkeypatch):
     assert calls == [context]
 
 
-def test_the_producer_pushes_a_nodes_final_dbt_event_and_every_status_but_no_intermediate_event(batch_dag, monkeypatch):
+def test_the_producer_pushes_every_status_and_the_dbt_event_of_a_failure_only(batch_dag, monkeypatch):
     pushed = []
-    node = "model__olist__fct_orders"
 
-    def build(self, context, **kwargs):  # what Cosmos's build callback pushes for one node
-        for status in ("started", "compiling", "executing", "success"):
-            context["ti"].xcom_push(key=f"{node}_dbt_event", value={"status": status, "msg": None})
-        context["ti"].xcom_push(key=f"{node}_status", value={"status": "success", "outlet_uris": []})
-        context["ti"].xcom_push(key=f"{node}_compiled_sql", value="select 1")
+    def build(self, context, **kwargs):  # what Cosmos's build callback pushes for two nodes
+        for node, final in (("model__olist__fct_orders", "success"), ("model__olist__dim_sellers", "error")):
+            for status in ("started", "compiling", "executing", final):
+                context["ti"].xcom_push(key=f"{node}_dbt_event", value={"status": status, "msg": status})
+            context["ti"].xcom_push(key=f"{node}_status", value={"status": final, "outlet_uris": []})
+            context["ti"].xcom_push(key=f"{node}_compiled_sql", value="select 1")
 
     monkeypatch.setattr(DbtProducerWatcherOperator, "execute", build)
     ti = SimpleNamespace(try_number=1, xcom_push=lambda key, value: pushed.append((key, value)))
     batch_dag.get_task("transform.dbt_producer_watcher").execute({"ti": ti, "dag": batch_dag})
 
     assert pushed == [
-        (f"{node}_dbt_event", {"status": "success", "msg": None}),
-        (f"{node}_status", {"status": "success", "outlet_uris": []}),
-        (f"{node}_compiled_sql", "select 1"),
+        ("model__olist__fct_orders_status", {"status": "success", "outlet_uris": []}),
+        ("model__olist__fct_orders_compiled_sql", "select 1"),
+        ("model__olist__dim_sellers_dbt_event", {"status": "error", "msg": "error"}),  # what broke, for its log
+        ("model__olist__dim_sellers_status", {"status": "error", "outlet_uris": []}),
+        ("model__olist__dim_sellers_compiled_sql", "select 1"),
     ]

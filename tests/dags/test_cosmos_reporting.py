@@ -40,6 +40,11 @@ def trigger_outcome(node_status: str | None, producer_state: str) -> tuple[objec
     trigger._get_producer_task_status = producer  # type: ignore[method-assign]
     trigger._parse_dbt_node_status_and_compiled_sql = node  # type: ignore[method-assign]
 
+    async def xcom(key: str) -> dict | None:  # the failed node's dbt event, which the producer pushed
+        return {"status": node_status, "msg": "Database Error: boom"} if key.endswith("_dbt_event") else None
+
+    trigger.get_xcom_val = xcom  # type: ignore[method-assign]
+
     async def first_event():
         async for event in trigger.run():
             return event
@@ -59,9 +64,13 @@ def trigger_outcome(node_status: str | None, producer_state: str) -> tuple[objec
         (None, "failed", TaskFailedEvent),  # the build died before reporting the node
     ],
 )
-def test_the_trigger_ends_the_task_with_the_nodes_dbt_result(node_status, producer_state, ending):
+def test_the_trigger_ends_the_task_with_the_nodes_dbt_result(node_status, producer_state, ending, caplog):
     event, trigger = trigger_outcome(node_status, producer_state)
     assert type(event) is ending
+    # a failure's log names the node and dbt's message (what broke)
+    assert ("model.olist.fct_orders" in caplog.text and "Database Error: boom" in caplog.text) == (
+        ending is TaskFailedEvent
+    )
     assert trigger.serialize()[0] == TRIGGER_PATH
 
 
