@@ -2,11 +2,13 @@
 
     Incremental (append): each run reads the arrival partitions since the newest one already loaded
     (minus `realtime_lookback_days`: files land in arrival order) and keeps only events not loaded yet,
-    deduplicated within the batch too, so a file redelivered within the window never counts twice.
-    The check against loaded events reads the same window of this table, not all of it: the window's
-    first day is looked up first and put in the SQL as a literal, so both scans skip older row groups
-    (DuckDB's zone maps; on Redshift, Spectrum's dt partitions and the table's sort). A redelivery older
-    than the window is outside what is re-read at all. -#}
+    deduplicated within the batch too, so a redelivered or replayed event never counts twice.
+    The check against loaded events reads only the loaded rows purchased since the earliest purchase among
+    the rows read: every copy of an event has the same purchased_at, so a first copy is always among them,
+    however long ago it arrived (a replay repeats events of days ago into today's partition). Both bounds
+    are looked up first and put in the SQL as literals, so the scans skip older row groups (DuckDB's zone
+    maps: rows are appended in purchase order; on Redshift, Spectrum's dt partitions and the table's sort).
+    A file rewritten into an arrival partition older than the window is not re-read at all. -#}
 {{ config(
     materialized='incremental',
     incremental_strategy='append',
@@ -14,6 +16,9 @@
 ) }}
 
 {%- set window_start = olist.incremental_window_start('arrival_date') %}
+{%- set purchased_floor = olist.incremental_new_rows_floor(
+    ref('stg_sim__order_items'), 'purchased_at', 'arrival_date', window_start
+) %}
 
 with
 
@@ -38,8 +43,8 @@ first_copies as (
             from {{ this }} as loaded
             where
                 loaded.event_id = order_items.event_id
-                {%- if window_start is not none %}
-                and loaded.arrival_date >= cast('{{ window_start }}' as date)
+                {%- if purchased_floor is not none %}
+                and loaded.purchased_at >= cast('{{ purchased_floor }}' as timestamp)
                 {%- endif %}
         )
     {%- endif %}
