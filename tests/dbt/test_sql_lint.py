@@ -32,8 +32,27 @@ def test_placeholders_make_the_lake_look_delivered_and_the_realtime_models_built
         ).fetchall()
         # one arrival day each, so the incremental window lookup finds a day and the windowed SQL gets linted
         newest = [con.execute(f"select max(arrival_date) from realtime.{t}").fetchone()[0] for (t,) in tables]
+        (staged_day,) = con.execute("select max(arrival_date) from staging.stg_sim__order_items").fetchone()
     finally:
         con.close()
     assert found == 1
     assert tables == [("fct_items_sold",), ("gold_sim",)]
+    assert str(staged_day) == "1970-01-01"  # a row in the window: the earliest purchase is found too
     assert [str(day) for day in newest] == ["1970-01-01", "1970-01-01"]
+
+
+def test_a_file_sqlfluff_skipped_fails_the_lint(tmp_path, monkeypatch, capsys):
+    import subprocess
+
+    from olist_dw import sql_lint
+
+    def sqlfluff(output: str, returncode: int = 0):
+        done = subprocess.CompletedProcess(args=[], returncode=returncode, stdout=output)
+        monkeypatch.setattr(sql_lint.subprocess, "run", lambda *args, **kwargs: done)
+        return sql_lint.sqlfluff_lint([tmp_path], [], {})
+
+    skipped = "WARNING    Skipped file /x/fct_items_sold.sql because dbt raised a fatal exception\nAll Finished!\n"
+    assert sqlfluff(skipped) == 1
+    assert "the lint did not read it" in capsys.readouterr().err
+    assert sqlfluff("All Finished!\n") == 0
+    assert sqlfluff("== [x.sql] FAIL\nAll Finished!\n", returncode=1) == 1
