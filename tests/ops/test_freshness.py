@@ -112,20 +112,15 @@ def test_a_failed_micro_batch_alerts_the_task_and_the_stale_gold_sim(sim_home, m
     from olist_dw.alerts import read_alerts
     from olist_dw.dbt_runner import release_in_process_dbt_duckdb, run_dbt
     from olist_dw.errors import UserFacingError
-    from olist_dw.sim import reset, tick
     from olist_dw.targets import get_target
     from tests.dags.dag_runs import task_report
+    from tests.sim.conftest import tick_and_deliver
 
     monkeypatch.setenv("OLIST_TASK_RETRIES", "0")
     monkeypatch.setenv("OLIST_GOLD_SIM_STALE_SECONDS", str(STALE_SECONDS))
     settings = get_settings()
     target = get_target(settings)
-    store, stream = target.state_store(), target.stream()
-    reset(store, settings)
-    for _ in range(3):
-        tick(store, stream, settings)
-    with target.delivery() as delivery:
-        files = delivery.drain()
+    files = tick_and_deliver(3)
     # A first micro-batch published gold_sim (in-process; the DAG run under test is the next one), an hour ago.
     try:
         run_dbt(["build", "--select", "tag:realtime", "--quiet"], target)

@@ -14,6 +14,7 @@ import pytest
 from olist_dw.lineage import airflow_lineage_env, events_path, read_events, task_datasets
 from olist_dw.settings import get_settings
 from olist_dw.warehouse import set_file
+from tests.sim.conftest import tick_and_deliver
 
 
 def datasets(events: list[dict], job: str, side: str) -> set[str]:
@@ -36,8 +37,6 @@ def test_the_batch_and_a_micro_batch_emit_lineage_of_lake_raw_tables_and_marts(
 ):
     from olist_dw.airflow_local import run_dag
     from olist_dw.demo.batch import run_batch_dag
-    from olist_dw.sim import reset, tick
-    from olist_dw.targets import get_target
 
     source = tmp_path / "batch-source"
     shutil.copytree(generated_dataset, source)
@@ -48,13 +47,7 @@ def test_the_batch_and_a_micro_batch_emit_lineage_of_lake_raw_tables_and_marts(
     settings = get_settings()
     run_batch_dag(settings, tmp_path / "olist_batch.log")
 
-    target = get_target(settings)
-    store, stream = target.state_store(), target.stream()
-    reset(store, settings)
-    for _ in range(2):
-        tick(store, stream, settings)
-    with target.delivery() as delivery:
-        delivery.drain()
+    tick_and_deliver(2)
     run_dag("olist_realtime", settings, tmp_path / "olist_realtime.log")
 
     events = read_events(settings)

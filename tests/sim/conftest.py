@@ -50,6 +50,22 @@ def sim_home(olist_home: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) 
     return olist_home
 
 
+def tick_and_deliver(ticks: int) -> list:
+    """A fresh simulation in OLIST_HOME: `ticks` ticks, then the stream drained to the lake; the files written."""
+    from olist_dw.settings import get_settings
+    from olist_dw.sim import reset, tick
+    from olist_dw.targets import get_target
+
+    settings = get_settings()
+    target = get_target(settings)
+    store, stream = target.state_store(), target.stream()
+    reset(store, settings)
+    for _ in range(ticks):
+        tick(store, stream, settings)
+    with target.delivery() as delivery:
+        return delivery.drain()
+
+
 @pytest.fixture(scope="session")
 def event_schema() -> dict:
     return load_event_schema()

@@ -10,21 +10,14 @@ import shutil
 import duckdb
 
 from olist_dw.settings import get_settings
-from olist_dw.sim import reset, tick
 from olist_dw.targets import get_target
+from tests.sim.conftest import tick_and_deliver
 
 LOOKBACK_DAYS = 1  # dbt_project.yml var realtime_lookback_days
 
 
 def _deliver_and_build(build_realtime) -> list:
-    settings = get_settings()
-    target = get_target(settings)
-    store, stream = target.state_store(), target.stream()
-    reset(store, settings)
-    for _ in range(3):
-        tick(store, stream, settings)
-    with target.delivery() as delivery:
-        files = delivery.drain()
+    files = tick_and_deliver(3)
     build_realtime()
     return files
 
