@@ -12,7 +12,8 @@ one) and then ends the task itself (`TaskSuccessEvent`, `TaskSkippedEvent`, `Tas
 resuming it on a worker. All sensors of a run are coroutines in the one triggerer process.
 
 Where no scheduler defers them (`airflow dags test`, the demo) the same tasks run on the worker as Cosmos's
-sensors do: their first poke finds the result. Both paths give the same states.
+sensors do: their first poke finds the result. Both paths give the same states. Under a scheduler they need a
+triggerer, as every deferrable task does: `make airflow` (standalone) and Astro deployments run one.
 """
 
 from __future__ import annotations
