@@ -5,7 +5,7 @@ Parquet file; on AWS an AssetWatcher on the SQS queue of S3 "Object Created" eve
 max_active_runs=1: files landing during a run coalesce into the next run (replaces the original design's
 CheckIfAnotherRunIsActive + wait). dbt `tag:realtime` (the staging view stg_sim__order_items,
 fct_items_sold, gold_sim and their tests) runs as one `dbt build` through Cosmos; the publish step then writes
-the realtime schema into its own serving file (`serving/analytics.realtime.duckdb`, renamed onto its name) that
+the realtime schema into its own serving file (`serving/analytics.realtime.*`, renamed onto its name) that
 the dashboard reads beside the batch's. On AWS a first task registers the Glue
 partitions of the newly landed files (Spectrum reads only catalogued partitions). A last task, a teardown (it
 runs whatever the micro-batch's outcome and never decides the run's state), checks freshness: dbt source

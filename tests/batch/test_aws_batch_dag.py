@@ -37,6 +37,7 @@ from olist_dw.batch.publish import BUILD_SUFFIX, PREVIOUS_SUFFIX, published_sche
 from olist_dw.contract import SOURCES
 from olist_dw.infra.templates import MAIN_TEMPLATE, load_template
 from olist_dw.settings import PROJECT_ROOT, get_settings
+from tests.dags.dag_runs import report_lines
 from tests.infra.emulator import ACCOUNT, REGION, aws_connection_env, moto_server, stack_names
 
 pytestmark = pytest.mark.aws
@@ -250,9 +251,9 @@ def aws_batch_run(generated_dataset: Path, tmp_path_factory: pytest.TempPathFact
                 tail = run_output.read_text(encoding="utf-8")[-8000:]
                 pytest.fail(f"olist_batch still running after {RUN_TIMEOUT_SECONDS} s (killed):\n{tail}")
         output = run_output.read_text(encoding="utf-8")
-        lines = [line for line in output.splitlines() if line.startswith("REPORT ")]
-        assert lines, f"no report (exit {result.returncode}):\n{output[-4000:]}"
-        report = json.loads(lines[-1].removeprefix("REPORT "))
+        reports = report_lines(output)
+        assert reports, f"no report (exit {result.returncode}):\n{output[-4000:]}"
+        report = reports[-1]
         log = [json.loads(line) for line in redshift_log.read_text(encoding="utf-8").splitlines()]
         yield report, log, s3, glue, names, output
 

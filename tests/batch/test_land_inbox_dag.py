@@ -18,7 +18,7 @@ import pytest
 
 from olist_dw.airflow_local import airflow_env, ensure_airflow_db
 from olist_dw.settings import get_settings
-from tests.dags.dag_runs import RUN_AND_REPORT
+from tests.dags.dag_runs import RUN_AND_REPORT, report_lines
 from tests.infra.emulator import REGION, aws_connection_env, moto_server
 
 pytestmark = pytest.mark.aws
@@ -63,9 +63,9 @@ def run_olist_batch(env: dict[str, str]) -> tuple[dict, str]:
         timeout=600,
     )
     output = result.stdout + result.stderr
-    lines = [line for line in result.stdout.splitlines() if line.startswith("REPORT ")]
-    assert lines, f"no report (exit {result.returncode}):\n{output[-4000:]}"
-    return json.loads(lines[-1].removeprefix("REPORT ")), output
+    reports = report_lines(result.stdout)
+    assert reports, f"no report (exit {result.returncode}):\n{output[-4000:]}"
+    return reports[-1], output
 
 
 def upload_inbox(s3, source_dir: Path, skip: str | None = None) -> None:

@@ -27,11 +27,22 @@ with create_session() as session:
 """
 
 
+def report_lines(output: str) -> list[dict]:
+    """The REPORT objects printed in `output`. Each is decoded up to its closing brace: a log line another thread
+    writes between print()'s text and its newline lands after it on the same line."""
+    decoder = json.JSONDecoder()
+    return [
+        decoder.raw_decode(line.removeprefix("REPORT "))[0]
+        for line in output.splitlines()
+        if line.startswith("REPORT ")
+    ]
+
+
 def task_report(env: dict[str, str], dag_id: str, dags_folder: Path | None = None) -> dict:
     args = [dag_id, "run", str(dags_folder)] if dags_folder else [dag_id, "report"]
     result = subprocess.run(
         [sys.executable, "-c", RUN_AND_REPORT, *args], env=env, capture_output=True, text=True, timeout=300
     )
-    lines = [line for line in result.stdout.splitlines() if line.startswith("REPORT ")]
-    assert lines, f"no report (exit {result.returncode}):\n{result.stdout[-3000:]}\n{result.stderr[-3000:]}"
-    return json.loads(lines[-1].removeprefix("REPORT "))
+    reports = report_lines(result.stdout)
+    assert reports, f"no report (exit {result.returncode}):\n{result.stdout[-3000:]}\n{result.stderr[-3000:]}"
+    return reports[-1]

@@ -305,27 +305,30 @@ def test_redshift_target_compiles_the_snapshots_and_the_history_sql(tmp_path: Pa
 
 
 def test_olist_batch_renders_the_snapshots_as_watcher_tasks() -> None:
-    """Cosmos (watcher mode) renders each snapshot of the manifest as a task of the batch's transform group,
-    after its input model's tests and before the history dimension built on it."""
+    """Cosmos (watcher mode) renders each snapshot of the manifest as a task of the batch's transform group that
+    reports right after the one `dbt build`; the order (after its input model, before the history dimension
+    built on it) is dbt's, from the manifest the build runs."""
+    import json
+
     from airflow.dag_processing.dagbag import DagBag
 
+    from olist_dw.dbt_runner import MANIFEST_PATH
     from olist_dw.settings import PROJECT_ROOT
 
     bag = DagBag(dag_folder=str(PROJECT_ROOT / "dags" / "olist_batch.py"))
     assert bag.import_errors == {}
     tasks = {t.task_id: t for t in bag.dags["olist_batch"].tasks}
-    for name in ("snap_olist_products", "snap_olist_sellers"):
-        snapshot = tasks[f"transform.{name}.snapshot"]
-        assert type(snapshot).__name__ == "DbtSnapshotWatcherOperator"
-    assert type(tasks["transform.snap_olist_extracts_snapshot"]).__name__ == "DbtSnapshotWatcherOperator"
-    assert (
-        "transform.int_products_dated_by_extract.test"
-        in tasks["transform.snap_olist_products.snapshot"].upstream_task_ids
-    )
-    assert "transform.snap_olist_products.test" in tasks["transform.dim_products_history.run"].upstream_task_ids
-    assert (
-        "transform.snap_olist_extracts_snapshot" in tasks["transform.int_extract_changes_dated.run"].upstream_task_ids
-    )
+    snapshot_tasks = [f"transform.{name}.snapshot" for name in ("snap_olist_products", "snap_olist_sellers")]
+    for task_id in [*snapshot_tasks, "transform.snap_olist_extracts_snapshot"]:
+        assert type(tasks[task_id]).__name__ == "DbtSnapshotWatcherOperator"
+        assert tasks[task_id].upstream_task_ids == {"transform.dbt_producer_watcher"}
+
+    depends_on = {
+        key: node["depends_on"]["nodes"] for key, node in json.loads(MANIFEST_PATH.read_text())["nodes"].items()
+    }
+    assert "model.olist.int_products_dated_by_extract" in depends_on["snapshot.olist.snap_olist_products"]
+    assert "snapshot.olist.snap_olist_products" in depends_on["model.olist.dim_products_history"]
+    assert "snapshot.olist.snap_olist_extracts" in depends_on["model.olist.int_extract_changes_dated"]
 
 
 @pytest.mark.e2e
