@@ -4,10 +4,11 @@
    Parquet, concurrently, for --seconds; sustained orders/s = orders delivered / time until delivery caught
    up. Then the oversell check: stock consumed == items sold, no stock below zero.
 2. Freshness: event -> realtime.gold_sim as readers see it (the serving snapshot), through a running Airflow
-   (`airflow standalone`: scheduler, dag-processor, triggerer, api-server) in its own OLIST_HOME: this script
+   (`make airflow`'s components: scheduler, dag-processor, triggerer, api-server) in its own OLIST_HOME: this script
    ticks the simulator every --tick-every seconds (the minute-cron generator DAG is paused), the continuous
    delivery DAG emits the bronze-sim asset, olist_realtime runs dbt and publishes. A tick is fresh when the
-   published gold_sim counts all its orders. Stops everything it started.
+   published gold_sim counts all its orders. Then where the time goes, from Airflow's
+   records (asset events, runs, task instances). Stops everything it started.
 
     .venv/bin/python bench/realtime.py [--seconds 30] [--freshness-minutes 3] [--buffer-seconds 2]
 """
@@ -15,11 +16,10 @@
 from __future__ import annotations
 
 import argparse
-import contextlib
+import collections
 import multiprocessing
 import os
 import signal
-import socket
 import statistics
 import subprocess
 import sys
@@ -117,37 +117,6 @@ def throughput(home: Path, seconds: float) -> None:
         raise SystemExit("oversell detected")
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def _stop_group(process: subprocess.Popen) -> None:
-    """Stop the session we started (SIGTERM to its group, then SIGKILL to every process left in the session).
-
-    Airflow's task supervisor gives each task runner a process group of its own, which `killpg` misses and
-    which outlives the scheduler, re-parented to init; the session holds them all."""
-    sys.path.insert(0, str(ROOT))
-    from tests.live.harness import processes_in_sessions
-
-    with contextlib.suppress(ProcessLookupError, subprocess.TimeoutExpired):
-        os.killpg(process.pid, signal.SIGTERM)
-        process.wait(timeout=60)
-    for _ in range(3):
-        left = processes_in_sessions({process.pid})
-        if not left:
-            break
-        for pid in left:
-            with contextlib.suppress(ProcessLookupError):
-                os.kill(pid, signal.SIGKILL)
-        time.sleep(0.5)
-    process.wait(timeout=10)
-    left = processes_in_sessions({process.pid})
-    if left:
-        print(f"  warning: processes still running after the stop: {left}")
-
-
 def _gold_orders(serving: Path) -> int:
     import duckdb
 
@@ -162,54 +131,78 @@ def _gold_orders(serving: Path) -> int:
         return 0
 
 
+def _at(stamp: str | None) -> float:
+    from datetime import datetime
+
+    return datetime.fromisoformat(stamp.replace("Z", "+00:00")).timestamp() if stamp else float("nan")
+
+
+def _quantiles(values: list[float]) -> str:
+    if not values:
+        return "n/a"
+    p95 = statistics.quantiles(values, n=20)[18] if len(values) > 1 else values[0]
+    return f"p50 {statistics.median(values):5.1f} s  p95 {p95:5.1f} s  max {max(values):5.1f} s"
+
+
+def where_the_time_goes(airflow, ticks: list[float], since: float) -> dict[str, list[float]]:
+    """From Airflow's own records: for each tick, the delivery's asset event after it (buffer + delivery);
+    for each olist_realtime run, asset event -> run start, run start -> dbt task start, the dbt task, dbt's end
+    -> publish's end, publish's end -> the run's end (what the next run waits for, max_active_runs=1)."""
+    events = airflow.api("GET", "/assets/events", params={"source_dag_id": "olist_sim_delivery", "limit": 1000})
+    event_times = sorted(_at(e["timestamp"]) for e in events["asset_events"])
+    parts: dict[str, list[float]] = collections.defaultdict(list)
+    for produced in ticks:
+        after = [t for t in event_times if t >= produced]
+        if after:
+            parts["tick -> asset event (buffer, delivery)"].append(after[0] - produced)
+    for run in airflow.dag_runs("olist_realtime"):
+        start, end = _at(run["start_date"]), _at(run["end_date"])
+        if not start >= since or run["state"] != "success":
+            continue
+        upstream = airflow.api("GET", f"/dags/olist_realtime/dagRuns/{run['dag_run_id']}/upstreamAssetEvents")
+        first_event = min((_at(e["timestamp"]) for e in upstream["asset_events"]), default=float("nan"))
+        tasks = {t["task_id"]: t for t in airflow.task_instances("olist_realtime", run["dag_run_id"])}
+        dbt, publish = tasks["dbt_build_realtime"], tasks["publish_realtime"]
+        parts["asset event -> run start (oldest event)"].append(start - first_event)
+        parts["run start -> dbt task start"].append(_at(dbt["start_date"]) - start)
+        parts["dbt task (start -> end)"].append(_at(dbt["end_date"]) - _at(dbt["start_date"]))
+        parts["dbt end -> publish end"].append(_at(publish["end_date"]) - _at(dbt["end_date"]))
+        parts["publish end -> run end"].append(end - _at(publish["end_date"]))
+        parts["run (start -> end)"].append(end - start)
+    return parts
+
+
 def freshness(home: Path, minutes: float, tick_every: float) -> None:
-    from olist_dw.airflow_local import airflow_env, ensure_airflow_db, run_airflow
+    """Through the four components of `make airflow` (tests/live/harness.py), on the project's PostgreSQL."""
+    sys.path.insert(0, str(ROOT))
     from olist_dw.settings import get_settings
     from olist_dw.sim import reset, tick
     from olist_dw.targets import get_target
+    from tests.live.harness import LiveAirflow
 
+    home.mkdir(parents=True, exist_ok=True)
     os.environ["OLIST_HOME"] = str(home)
+    airflow = LiveAirflow(home, env={k: v for k, v in os.environ.items() if k.startswith("OLIST_")})
     settings = get_settings()
     store, stream = get_target(settings).state_store(), get_target(settings).stream()
     reset(store, settings)
-    ensure_airflow_db(settings)
-    run_airflow(["dags", "reserialize"], settings, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    run_airflow(["dags", "pause", "olist_sim_generator"], settings, stdout=subprocess.DEVNULL)
-
-    port = _free_port()
-    env = airflow_env(settings)
-    env.update(
-        {
-            "AIRFLOW__API__PORT": str(port),
-            "AIRFLOW__API__HOST": "127.0.0.1",
-            "AIRFLOW__CORE__EXECUTION_API_SERVER_URL": f"http://127.0.0.1:{port}/execution/",
-            "AIRFLOW__SCHEDULER__SCHEDULER_IDLE_SLEEP_TIME": "0.5",
-            # free ports: other Airflow instances may run on this machine
-            "AIRFLOW__LOGGING__WORKER_LOG_SERVER_PORT": str(_free_port()),
-            "AIRFLOW__LOGGING__TRIGGER_LOG_SERVER_PORT": str(_free_port()),
-            # standalone starts its components as `airflow ...` from PATH
-            "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ.get('PATH', '')}",
-        }
-    )
-    log_file = open(home / "airflow-standalone.log", "w")  # noqa: SIM115 (closed in finally)
-    airflow = subprocess.Popen(
-        [str(Path(sys.executable).with_name("airflow")), "standalone"],
-        env=env,
-        stdout=log_file,
-        stderr=subprocess.STDOUT,
-        start_new_session=True,  # its own process group: stopped as one at the end
-    )
     samples: list[float] = []
+    ticks: list[float] = []
     try:
+        airflow.start()
+        for dag_id in ("olist_sim_generator", "olist_sim_delivery", "olist_realtime"):
+            airflow.wait_for_dag(dag_id)
+        airflow.set_paused("olist_sim_generator", True)  # this script ticks, at a known pace
         # Warm-up: the first file and the first olist_realtime run (DAG parsing, cold imports).
         expected = tick(store, stream, settings).accepted
         warm_started = time.monotonic()
         while _gold_orders(settings.serving_path) < expected:
-            if airflow.poll() is not None or time.monotonic() - warm_started > 600:
-                raise SystemExit(f"Airflow did not publish gold_sim: see {home / 'airflow-standalone.log'}")
+            if time.monotonic() - warm_started > 600:
+                raise SystemExit(f"Airflow did not publish gold_sim: see {airflow.log_dir}")
             time.sleep(0.5)
         print(f"  warm-up: first event published after {time.monotonic() - warm_started:.0f} s (cold start)")
 
+        measured_since = time.time()
         pending: list[tuple[float, int]] = []  # (produced at, cumulative orders including this tick)
         deadline = time.monotonic() + minutes * 60
         next_tick = time.monotonic()
@@ -217,7 +210,8 @@ def freshness(home: Path, minutes: float, tick_every: float) -> None:
             now = time.monotonic()
             if now >= next_tick and now < deadline:
                 expected += tick(store, stream, settings).accepted
-                pending.append((time.time(), expected))
+                ticks.append(time.time())
+                pending.append((ticks[-1], expected))
                 next_tick = now + tick_every
             visible = _gold_orders(settings.serving_path)
             seen_at = time.time()
@@ -226,19 +220,19 @@ def freshness(home: Path, minutes: float, tick_every: float) -> None:
             if time.monotonic() > deadline + 300:
                 raise SystemExit("ticks still not visible 5 minutes after the last one")
             time.sleep(0.25)
+        parts = where_the_time_goes(airflow, ticks, measured_since)
     finally:
-        _stop_group(airflow)
-        log_file.close()
-        from olist_dw import metadata_db
-
-        metadata_db.stop(settings)  # the metadata DB's server that airflow_env started
-    quantiles = statistics.quantiles(samples, n=20)
+        left = airflow.stop()
+        if left:
+            print(f"  warning: processes still running after the stop: {left}")
     print(f"  ticks measured           {len(samples)} (one every {tick_every:g} s for {minutes:g} min)")
     print(
-        f"  freshness event -> published gold_sim: p50 {statistics.median(samples):.1f} s, "
-        f"p95 {quantiles[18]:.1f} s, max {max(samples):.1f} s "
+        f"  freshness event -> published gold_sim: {_quantiles(samples)} "
         f"(delivery buffer {settings.delivery_buffer_seconds:g} s)"
     )
+    print("  where the time goes (Airflow's records; per tick, then per olist_realtime run):")
+    for name, values in parts.items():
+        print(f"    {name:42s} {_quantiles(values)}  (n={len(values)})")
 
 
 def main() -> None:
@@ -264,7 +258,7 @@ def main() -> None:
         if args.seconds > 0:
             throughput(homes / "throughput", args.seconds)
         if args.freshness_minutes > 0:
-            print("== freshness: event -> gold_sim through a running Airflow (standalone) ==")
+            print("== freshness: event -> gold_sim through a running Airflow (make airflow's components) ==")
             freshness(homes / "freshness", args.freshness_minutes, args.tick_every)
 
 
