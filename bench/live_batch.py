@@ -32,6 +32,7 @@ from tests.live.harness import LiveAirflow, live_home  # noqa: E402
 
 PRODUCER = "transform.dbt_producer_watcher"
 BEFORE_DBT = ("land", "validate", "convert", "load")
+REALTIME_DAGS = ("olist_sim_generator", "olist_sim_delivery", "olist_realtime", "olist_freshness")
 
 
 def _at(stamp: str | None) -> float:
@@ -70,10 +71,10 @@ def main() -> None:
         results: list[dict[str, float]] = []
         try:
             airflow.start()
-            for dag_id in ("olist_batch", "olist_sim_generator", "olist_sim_delivery", "olist_realtime"):
+            for dag_id in ("olist_batch", *REALTIME_DAGS):
                 airflow.wait_for_dag(dag_id)
             if not args.realtime:
-                for dag_id in ("olist_sim_generator", "olist_sim_delivery", "olist_realtime"):
+                for dag_id in REALTIME_DAGS:
                     airflow.set_paused(dag_id, True)
             for number in range(1, args.runs + 1):
                 triggered = time.monotonic()

@@ -7,16 +7,15 @@ CheckIfAnotherRunIsActive + wait). dbt `tag:realtime` (the staging view stg_sim_
 fct_items_sold, gold_sim and their tests) runs as one `dbt build` through Cosmos; the publish step then writes
 the realtime schema into its own serving file (`serving/analytics.realtime.*`, renamed onto its name) that
 the dashboard reads beside the batch's. On AWS a first task registers the Glue
-partitions of the newly landed files (Spectrum reads only catalogued partitions). A last task, a teardown (it
-runs whatever the micro-batch's outcome and never decides the run's state), checks freshness: dbt source
-freshness of the streamed orders and the published gold_sim's age, stale data an alert (olist_dw.freshness).
+partitions of the newly landed files (Spectrum reads only catalogued partitions). Freshness is checked on its
+own clock by olist_freshness, not here: the next micro-batch waits for this one's last task.
 """
 
 from __future__ import annotations
 
 from datetime import timedelta
 
-from airflow.sdk import dag, get_current_context, task
+from airflow.sdk import dag, task
 
 from olist_dw import cosmos_config
 from olist_dw.dag_defaults import dag_args
@@ -39,16 +38,6 @@ def publish_realtime() -> dict[str, int]:
     return get_target(get_settings()).publish_realtime()
 
 
-@task(pool=target.warehouse_pool or "default_pool")
-def check_freshness() -> dict:
-    """dbt source freshness of the streamed orders and the published gold_sim's age; stale data is an alert.
-    In the writers' pool: dbt opens the build warehouse."""
-    from olist_dw.freshness import check_freshness as measure
-
-    settings = get_settings()
-    return measure(settings, get_target(settings), get_current_context())
-
-
 @dag(
     dag_id="olist_realtime",
     schedule=[target.realtime_trigger_asset()],
@@ -60,8 +49,7 @@ def olist_realtime():
     dbt_build = cosmos_config.dbt_build_task("dbt_build_realtime", select=["tag:realtime"], target=target)
     if target.registers_lake_partitions:
         register_realtime_partitions() >> dbt_build
-    # A teardown: runs whatever the build's outcome, and the run's state stays the build's and publish's.
-    dbt_build >> publish_realtime() >> check_freshness().as_teardown()
+    dbt_build >> publish_realtime()
 
 
 olist_realtime()

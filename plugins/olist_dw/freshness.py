@@ -1,12 +1,15 @@
 """Is the data fresh? dbt source freshness on the streamed orders, and the age of the published `gold_sim`.
 
-olist_realtime's last task (`check_freshness`, a teardown: it runs after the micro-batch whatever its outcome and
-never decides the run's state) calls `check_freshness`:
+The `olist_freshness` DAG calls `check_freshness` on its own clock (OLIST_FRESHNESS_SCHEDULE, every minute by
+default), not after each micro-batch: a check on the micro-batch's path held every next micro-batch back
+(max_active_runs=1) for its whole run, and a check that runs only when events arrive cannot see them stop.
 
 1. `dbt source freshness --select source:sim` with the DAGs' dbt environment (Target.dbt_env): the newest event's
    `produced_at` (the simulator's wall clock, UTC) against OLIST_SIM_FRESHNESS_WARN_MINUTES / _ERROR_MINUTES.
-   A warn or error (or a freshness query that could not run) is a `source_freshness` alert. The task runs in the
-   writers' pool: dbt-duckdb opens the build warehouse, which takes DuckDB's one-writer lock.
+   A warn or error (or a freshness query that could not run) is a `source_freshness` alert. Locally dbt runs on
+   the `local_lake` profile output (Target.freshness_dbt_target): an in-memory DuckDB that reads the lake's
+   Parquet in place, so the check takes no warehouse lock and waits for no writer. Before the first file lands
+   there is nothing to measure and no alert (`no events yet`).
 2. The published `realtime.gold_sim`'s age, now minus its newest `_silver_loaded_at`, read from the serving
    snapshot read-only. Older than OLIST_GOLD_SIM_STALE_SECONDS while the simulator produces orders (its newest
    event is younger than that) is a `stale_gold_sim` alert: events arrive but readers do not see them (a failing
@@ -30,6 +33,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from olist_dw.alerts import Alert, Severity, read_alerts, send_alert
+from olist_dw.lake import BRONZE_SIM
 from olist_dw.settings import Settings
 
 if TYPE_CHECKING:
@@ -40,12 +44,13 @@ log = logging.getLogger(__name__)
 SIM_SOURCE_SELECTOR = "source:sim"
 # dbt's freshness statuses that are alerts, and their severity.
 ALERT_SEVERITY: dict[str, Severity] = {"warn": "warn", "error": "error", "runtime error": "error"}
+NO_EVENTS_YET = "no events yet"  # our status, not dbt's: the lake holds no streamed file to measure
 
 
 @dataclass(frozen=True)
 class SourceFreshness:
     source: str  # e.g. "sim.orders"
-    status: str  # dbt's: pass, warn, error, runtime error
+    status: str  # dbt's (pass, warn, error, runtime error) or NO_EVENTS_YET
     age_seconds: float | None
     max_loaded_at: str | None
     message: str | None = None
@@ -69,6 +74,8 @@ def run_source_freshness(
     folder = freshness_dir(settings)
     args = ["source", "freshness", "--select", select, "--quiet"]
     args += ["--target-path", str(folder / "target"), "--log-path", str(folder / "logs")]
+    if target.freshness_dbt_target:
+        args += ["--target", target.freshness_dbt_target]
     try:
         result = invoke_dbt(args, target)
     finally:
@@ -188,7 +195,10 @@ def check_freshness(settings: Settings, target: Target, context: Any = None) -> 
         "task_id": getattr(ti, "task_id", None),
         "run_id": getattr(ti, "run_id", None) or context.get("run_id"),
     }
-    outcomes = run_source_freshness(settings, target)
+    if target.lake().has_keys(f"{BRONZE_SIM}/"):
+        outcomes = run_source_freshness(settings, target)
+    else:  # nothing delivered yet (a new home, the simulator not started): nothing to be stale
+        outcomes = [SourceFreshness("sim.orders", NO_EVENTS_YET, None, None, f"no file under {BRONZE_SIM}/ yet")]
     gold_sim_age = published_gold_sim_age(settings)
     alerts = freshness_alerts(settings, outcomes, gold_sim_age, ids)
     due = alerts_due(settings, alerts, read_alerts(settings, limit=None), datetime.now(UTC))

@@ -37,6 +37,10 @@ class Lake(ABC):
         """Keys under `prefix` (a folder-like prefix ending in '/'), sorted."""
 
     @abstractmethod
+    def has_keys(self, prefix: str) -> bool:
+        """Whether any object is under `prefix` (without listing them all)."""
+
+    @abstractmethod
     def delete_prefix(self, prefix: str) -> None:
         """Remove every object under `prefix` (idempotent re-runs start from an empty prefix)."""
 
@@ -78,6 +82,10 @@ class LocalLake(Lake):
             p.relative_to(self.root).as_posix() for p in base.rglob("*") if p.is_file() and not p.name.startswith(".")
         )
 
+    def has_keys(self, prefix: str) -> bool:
+        base = self.path(prefix)
+        return base.is_dir() and any(p.is_file() and not p.name.startswith(".") for p in base.rglob("*"))
+
     def delete_prefix(self, prefix: str) -> None:
         target = self.path(prefix)
         if target.is_dir():
@@ -117,6 +125,9 @@ class S3Lake(Lake):
 
     def list_keys(self, prefix: str) -> list[str]:
         return sorted(self.hook.list_keys(bucket_name=self.bucket, prefix=prefix) or [])
+
+    def has_keys(self, prefix: str) -> bool:
+        return bool(self.hook.list_keys(bucket_name=self.bucket, prefix=prefix, max_items=1))
 
     def delete_prefix(self, prefix: str) -> None:
         keys = self.list_keys(prefix)

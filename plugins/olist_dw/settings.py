@@ -60,6 +60,12 @@ class Settings(BaseSettings):
     alert_email_to: str = Field(
         "", description="Comma-separated recipients of the alerts when OLIST_ALERT_CONN_ID is smtp."
     )
+    freshness_schedule: str = Field(
+        "* * * * *",
+        min_length=1,
+        description="Cron schedule of the olist_freshness DAG (dbt source freshness of the streamed orders and the "
+        "published gold_sim's age).",
+    )
     sim_freshness_warn_minutes: int = Field(
         15,
         ge=1,
@@ -78,7 +84,7 @@ class Settings(BaseSettings):
         30.0,
         ge=0,
         description="A freshness alert (same DAG, kind and severity) is sent again only after this many minutes while "
-        "the condition lasts, not at every micro-batch; 0 sends it at every check.",
+        "the condition lasts, not at every check; 0 sends it at every check.",
     )
 
     # --- local services (Airflow's API server and UI, the dashboard) -------------------------

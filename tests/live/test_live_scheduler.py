@@ -19,7 +19,7 @@ from tests.live.harness import LiveAirflow, live_home
 
 pytestmark = [pytest.mark.e2e, pytest.mark.timeout(1800)]
 
-SIM_DAGS = ("olist_sim_generator", "olist_sim_delivery", "olist_realtime")
+SIM_DAGS = ("olist_sim_generator", "olist_sim_delivery", "olist_realtime", "olist_freshness")
 BATCH_TIMEOUT_S = 900  # the batch took 8 min on 2 cores shared with other work (load 10-13)
 REALTIME_TIMEOUT_S = 300
 SETTLE_TIMEOUT_S = 120
@@ -104,10 +104,11 @@ def test_live_scheduler_runs_every_dag_once_each_without_retries_locks_or_server
 
         by_dag = {dag_id: [r["state"] for r in runs if r["dag_id"] == dag_id] for dag_id in ("olist_batch", *SIM_DAGS)}
         assert all("success" in states for states in by_dag.values()), f"a DAG never succeeded: {by_dag}"
-        # Every run that ended succeeded; still going: only continuous delivery and the paused generator.
+        # Every run that ended succeeded; still going: only continuous delivery, the paused generator and a
+        # freshness check of the last minute.
         assert {r["state"] for r in runs} <= {"success", "running", "queued"}, by_dag
         unfinished = [r["dag_id"] for r in runs if r["state"] != "success"]
-        assert set(unfinished) <= {"olist_sim_delivery", "olist_sim_generator"}, by_dag
+        assert set(unfinished) <= {"olist_sim_delivery", "olist_sim_generator", "olist_freshness"}, by_dag
         ran = [t for t in task_instances if t["start_date"] is not None]
         assert {t["dag_id"] for t in ran} == {"olist_batch", *SIM_DAGS}
         retried = [(t["dag_id"], t["task_id"], t["try_number"]) for t in ran if t["try_number"] != 1]

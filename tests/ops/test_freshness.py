@@ -1,6 +1,7 @@
-"""Freshness: which measurements are alerts (pure), the sources YAML's defaults, and a real olist_realtime run
-(`airflow dags test`) whose dbt build fails while the simulator produces: the failed task and the stale
-published gold_sim are both alerts in the file, and the run fails for the build, not for the check."""
+"""Freshness: which measurements are alerts (pure), the sources YAML's defaults, the check measuring the lake
+while another process holds the warehouse's write lock, and real DAG runs (`airflow dags test`): an
+olist_realtime whose dbt build fails while the simulator produces, then olist_freshness: the failed task and the
+stale published gold_sim are both alerts in the file."""
 
 from __future__ import annotations
 
@@ -16,7 +17,7 @@ from olist_dw.alerts import Alert
 from olist_dw.freshness import SourceFreshness, alerts_due, freshness_alerts
 from olist_dw.settings import DBT_PROJECT_DIR, Settings, get_settings
 
-IDS = {"dag_id": "olist_realtime", "task_id": "check_freshness", "run_id": "manual__1"}
+IDS = {"dag_id": "olist_freshness", "task_id": "check_freshness", "run_id": "manual__1"}
 
 
 def sim_orders(status: str, age_seconds: float) -> SourceFreshness:
@@ -106,8 +107,53 @@ def age_the_built_gold_sim(settings: Settings, seconds: int) -> None:
         con.execute(f"update realtime.gold_sim set _silver_loaded_at = _silver_loaded_at - interval {seconds} second")
 
 
+HOLD_THE_WRITE_LOCK = """
+import sys, time, duckdb
+con = duckdb.connect(sys.argv[1])
+con.execute("create or replace table lock_holder as select 1 as x")
+print("holding", flush=True)
+time.sleep(120)
+"""
+
+
+def test_the_check_measures_the_lake_while_another_process_writes_the_warehouse(sim_home):
+    """DuckDB lets no other process open a file while one writes it: the check must not need the warehouse."""
+    import subprocess
+    import sys
+
+    from olist_dw.freshness import check_freshness
+    from olist_dw.targets import get_target
+    from tests.sim.conftest import tick_and_deliver
+
+    settings = get_settings()
+    tick_and_deliver(2)
+    writer = subprocess.Popen(
+        [sys.executable, "-c", HOLD_THE_WRITE_LOCK, str(settings.warehouse_path)], stdout=subprocess.PIPE, text=True
+    )
+    try:
+        assert writer.stdout.readline().strip() == "holding"
+        summary = check_freshness(settings, get_target(settings))
+    finally:
+        writer.kill()
+        writer.wait(timeout=10)
+    (orders,) = summary["sources"]
+    assert (orders["source"], orders["status"]) == ("sim.orders", "pass"), orders
+    assert 0 <= orders["age_seconds"] < 300
+    assert summary["alerts"] == []
+
+
+def test_before_the_first_file_lands_there_is_nothing_to_alert(sim_home):
+    from olist_dw.freshness import NO_EVENTS_YET, check_freshness
+    from olist_dw.targets import get_target
+
+    settings = get_settings()
+    summary = check_freshness(settings, get_target(settings))
+    assert [source["status"] for source in summary["sources"]] == [NO_EVENTS_YET]
+    assert summary["alerts"] == [] and summary["gold_sim_age_seconds"] is None
+
+
 @pytest.mark.e2e
-def test_a_failed_micro_batch_alerts_the_task_and_the_stale_gold_sim(sim_home, monkeypatch, tmp_path):
+def test_a_failed_micro_batch_alerts_the_task_and_the_next_check_the_stale_gold_sim(sim_home, monkeypatch, tmp_path):
     from olist_dw.airflow_local import airflow_env, ensure_airflow_db, run_dag
     from olist_dw.alerts import read_alerts
     from olist_dw.dbt_runner import release_in_process_dbt_duckdb, run_dbt
@@ -138,13 +184,14 @@ def test_a_failed_micro_batch_alerts_the_task_and_the_stale_gold_sim(sim_home, m
     assert report["run"] == "failed"
     assert report["tasks"]["dbt_build_realtime"][0] == "failed"
     assert report["tasks"]["publish_realtime"][0] == "upstream_failed"
-    assert report["tasks"]["check_freshness"][0] == "success"  # a teardown: ran, and did not decide the state
+    assert [alert["kind"] for alert in read_alerts(settings)] == ["task_failed"]
 
+    run_dag("olist_freshness", settings, tmp_path / "olist_freshness.log")  # its clock's next run
+    assert task_report(airflow_env(settings), "olist_freshness")["tasks"]["check_freshness"][0] == "success"
     alerts = {alert["kind"]: alert for alert in read_alerts(settings)}
     assert set(alerts) == {"task_failed", "stale_gold_sim"}, alerts
     failed, stale = alerts["task_failed"], alerts["stale_gold_sim"]
     assert (failed["dag_id"], failed["task_id"]) == ("olist_realtime", "dbt_build_realtime")
     assert failed["severity"] == "error"
-    assert failed["run_id"] == stale["run_id"] and failed["run_id"]
-    assert (stale["task_id"], stale["severity"]) == ("check_freshness", "error")
+    assert (stale["dag_id"], stale["task_id"], stale["severity"]) == ("olist_freshness", "check_freshness", "error")
     assert "published realtime.gold_sim is" in stale["message"]

@@ -7,7 +7,7 @@ import pytest
 from olist_dw.settings import PROJECT_ROOT
 
 DAGS_DIR = PROJECT_ROOT / "dags"
-REALTIME_FILES = ["olist_realtime.py", "olist_sim_generator.py", "olist_sim_delivery.py"]
+REALTIME_FILES = ["olist_realtime.py", "olist_sim_generator.py", "olist_sim_delivery.py", "olist_freshness.py"]
 
 
 def _parse(monkeypatch, target: str):
@@ -26,7 +26,7 @@ def _parse(monkeypatch, target: str):
 
 def test_local_wiring(olist_home, monkeypatch):
     dags = _parse(monkeypatch, "local")
-    assert set(dags) == {"olist_realtime", "olist_sim_generator", "olist_sim_delivery"}
+    assert set(dags) == {"olist_realtime", "olist_sim_generator", "olist_sim_delivery", "olist_freshness"}
 
     delivery = dags["olist_sim_delivery"]
     assert type(delivery.timetable).__name__ == "ContinuousTimetable" and delivery.max_active_runs == 1
@@ -39,21 +39,25 @@ def test_local_wiring(olist_home, monkeypatch):
     realtime = dags["olist_realtime"]
     assert realtime.max_active_runs == 1
     assert [a.name for a in realtime.timetable.asset_condition.objects] == ["olist_bronze_sim"]
-    assert sorted(t.task_id for t in realtime.tasks) == ["check_freshness", "dbt_build_realtime", "publish_realtime"]
+    # The micro-batch ends with its publish: nothing after it holds the next one back (max_active_runs=1).
+    assert sorted(t.task_id for t in realtime.tasks) == ["dbt_build_realtime", "publish_realtime"]
     build = realtime.get_task("dbt_build_realtime")
     assert build.select == ["tag:realtime"]
     assert realtime.get_task("publish_realtime").upstream_task_ids == {"dbt_build_realtime"}
-    # Freshness runs after every micro-batch, failed or not, and never decides the run's state (a teardown).
-    check = realtime.get_task("check_freshness")
-    assert check.is_teardown and check.upstream_task_ids == {"publish_realtime"}
     assert {t.pool for t in realtime.tasks} == {"olist_warehouse"}
+
+    # Freshness on its own clock, outside the writers' pool (it reads the lake, not the warehouse).
+    freshness = dags["olist_freshness"]
+    assert freshness.timetable.expression == "* * * * *" and freshness.max_active_runs == 1
+    (check,) = freshness.tasks
+    assert check.task_id == "check_freshness" and check.pool == "default_pool"
 
 
 def test_aws_wiring_watches_the_sqs_queue(olist_home, monkeypatch):
     from airflow.providers.amazon.aws.triggers.sqs import SqsSensorTrigger
 
     dags = _parse(monkeypatch, "aws")
-    assert set(dags) == {"olist_realtime"}  # EventBridge + Lambda generate, Firehose delivers
+    assert set(dags) == {"olist_realtime", "olist_freshness"}  # EventBridge + Lambda generate, Firehose delivers
     (asset,) = dags["olist_realtime"].timetable.asset_condition.objects
     assert asset.uri.rstrip("/") == "s3://olist-lake-test/bronze-sim"
     (watcher,) = asset.watchers

@@ -45,6 +45,8 @@ class Target(ABC):
     # registers those of the newly landed files first (`register_realtime_partitions`); locally DuckDB
     # reads the folders as they are and the DAG has no such task.
     registers_lake_partitions: bool = False
+    # The dbt profile output `dbt source freshness` runs on, when not the target's own (olist_dw.freshness).
+    freshness_dbt_target: str | None = None
 
     def __init__(self, settings: Settings):
         self.settings = settings

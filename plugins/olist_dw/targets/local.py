@@ -23,6 +23,8 @@ class LocalTarget(Target):
     simulation_in_airflow = True
     seeds_simulation_on_first_tick = True
     warehouse_pool = WAREHOUSE_POOL
+    # The sim source reads the lake in place: freshness needs no warehouse file, so no writer's lock or pool.
+    freshness_dbt_target = "local_lake"
 
     def lake(self):
         from olist_dw.lake import LocalLake
