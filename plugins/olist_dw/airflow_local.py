@@ -18,6 +18,9 @@ from olist_dw.errors import UserFacingError
 from olist_dw.settings import PROJECT_ROOT, Settings
 from olist_dw.targets.local import WAREHOUSE_POOL
 
+# The scheduler's executor (olist_dw.airflow_executor: Airflow's LocalExecutor that preloads the tasks' imports).
+LOCAL_EXECUTOR = "olist_dw.airflow_executor.PreloadedLocalExecutor"
+
 
 def airflow_env(settings: Settings) -> dict[str, str]:
     """The environment a local Airflow process (CLI, scheduler, task) runs with."""
@@ -30,7 +33,8 @@ def airflow_env(settings: Settings) -> dict[str, str]:
             "AIRFLOW__CORE__DAGS_FOLDER": str(PROJECT_ROOT / "dags"),
             "AIRFLOW__CORE__PLUGINS_FOLDER": str(PROJECT_ROOT / "plugins"),
             "AIRFLOW__CORE__LOAD_EXAMPLES": "False",
-            "AIRFLOW__CORE__EXECUTOR": "LocalExecutor",
+            # LocalExecutor, with dbt, Cosmos and pyarrow imported before it forks (~5 s off every task start).
+            "AIRFLOW__CORE__EXECUTOR": LOCAL_EXECUTOR,
             "AIRFLOW__CORE__DAGS_ARE_PAUSED_AT_CREATION": "False",
             "AIRFLOW__DATABASE__SQL_ALCHEMY_CONN": metadata_db.ensure_running(settings),
             "AIRFLOW__USAGE_DATA_COLLECTION__ENABLED": "False",
