@@ -57,3 +57,36 @@ def test_redelivery_changes_nothing_and_late_events_update_their_day(sim_home, b
     orders, revenue = expected.get((first_day, "AC"), (0, 0.0))
     expected[(first_day, "AC")] = (orders + 1, round(revenue + sum(i["price"] for i in late["items"]), 2))
     assert gold_after == expected
+
+
+def test_an_order_without_a_state_fails_the_build_by_the_contract_and_adds_nothing(sim_home, build_realtime, query):
+    """The not-null columns are contract constraints (checked on insert), not tests that scan the table. Staging
+    drops rows without a key or a price; a managed delivery stream lands what it gets, and an order without
+    a state must fail the micro-batch, not be counted."""
+    import pyarrow.parquet as pq
+    import pytest
+
+    from olist_dw.errors import UserFacingError
+    from tests.sim.conftest import tick_and_deliver
+
+    (first, *_) = tick_and_deliver(2)
+    build_realtime()
+    items_before = query("select count(*) from realtime.fct_items_sold")
+    nullable = query(
+        "select column_name from information_schema.columns where table_schema = 'realtime' "
+        "and table_name = 'fct_items_sold' and is_nullable = 'NO' order by column_name"
+    )
+    assert [name for (name,) in nullable] == [
+        "customer_state", "event_id", "event_item_key", "order_id", "order_item_id", "price", "product_id",
+        "purchased_at",
+    ]  # fmt: skip
+
+    table = pq.read_table(first.path)
+    event = table.slice(0, 1).to_pylist()[0]
+    event.update(event_id=str(uuid.uuid4()), order_id=uuid.uuid4().hex)
+    event["customer_state"] = None
+    pq.write_table(type(table).from_pylist([event], schema=table.schema), first.path.with_name("no-state.parquet"))
+
+    with pytest.raises(UserFacingError, match="dbt build"):
+        build_realtime()
+    assert query("select count(*) from realtime.fct_items_sold") == items_before

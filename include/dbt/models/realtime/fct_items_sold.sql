@@ -12,7 +12,6 @@
 {{ config(
     materialized='incremental',
     incremental_strategy='append',
-    on_schema_change='append_new_columns',
 ) }}
 
 {%- set window_start = olist.incremental_window_start('arrival_date') %}
