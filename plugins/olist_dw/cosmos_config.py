@@ -47,6 +47,8 @@ Airflow connection, so no password is ever written to a file.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -149,9 +151,25 @@ def push_dbt_events_of_failures_only(ti: Any) -> None:
     object.__setattr__(ti, "xcom_push", push_unless_routine_event)  # a pydantic model: bypass its setattr
 
 
+@contextmanager
+def without_cosmos_xcom_backup() -> Iterator[None]:
+    """Cosmos's "reliable retry" off for the block: with it on, every XCom push of the producer also rewrites one
+    Airflow Variable holding all of the build's XComs so far, compressed (a backup a skipped second try
+    restores), so the work grows with the square of the pushes. The project's producer fails a second try
+    instead, and never reads that backup."""
+    from cosmos import settings as cosmos_settings
+
+    before = cosmos_settings.enable_watcher_reliable_retry
+    cosmos_settings.enable_watcher_reliable_retry = False
+    try:
+        yield
+    finally:
+        cosmos_settings.enable_watcher_reliable_retry = before
+
+
 class DbtProducerFailingASecondTry(DbtProducerWatcherOperator):
     """Cosmos's producer (the one `dbt build`), except that a second try fails instead of being skipped, and that
-    it pushes only the XComs its sensors need (push_dbt_events_of_failures_only)."""
+    it pushes only the XComs its sensors need (push_dbt_events_of_failures_only, without_cosmos_xcom_backup)."""
 
     def execute(self, context: Any, **kwargs: Any) -> Any:
         try_number = context["ti"].try_number
@@ -162,7 +180,8 @@ class DbtProducerFailingASecondTry(DbtProducerWatcherOperator):
                 f"{context['dag'].dag_id} again (a re-run gives the same warehouse)."
             )
         push_dbt_events_of_failures_only(context["ti"])
-        return super().execute(context, **kwargs)
+        with without_cosmos_xcom_backup():
+            return super().execute(context, **kwargs)
 
 
 def dbt_task_group(group_id: str, select: list[str], target: Target) -> DbtTaskGroup:

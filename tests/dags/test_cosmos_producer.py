@@ -59,3 +59,21 @@ def test_the_producer_pushes_every_status_and_the_dbt_event_of_a_failure_only(ba
         ("model__olist__dim_sellers_status", {"status": "error", "outlet_uris": []}),
         ("model__olist__dim_sellers_compiled_sql", "select 1"),
     ]
+
+
+def test_the_producer_builds_without_cosmos_xcom_backup_and_restores_the_setting(batch_dag, monkeypatch):
+    """Cosmos reads `enable_watcher_reliable_retry` when its producer executes: on, every push also rewrites a
+    Variable holding all pushes so far. The project's producer never restores it (a second try fails)."""
+    from cosmos import settings as cosmos_settings
+
+    seen = []
+    monkeypatch.setattr(cosmos_settings, "enable_watcher_reliable_retry", True)
+    monkeypatch.setattr(
+        DbtProducerWatcherOperator,
+        "execute",
+        lambda self, context, **kw: seen.append(cosmos_settings.enable_watcher_reliable_retry),
+    )
+    ti = SimpleNamespace(try_number=1, xcom_push=lambda key, value: None)
+    batch_dag.get_task("transform.dbt_producer_watcher").execute({"ti": ti, "dag": batch_dag})
+    assert seen == [False]
+    assert cosmos_settings.enable_watcher_reliable_retry is True
