@@ -47,6 +47,10 @@ def airflow_env(settings: Settings) -> dict[str, str]:
     )
     # Tasks reach the execution API where the API server listens (Airflow's default, localhost, may resolve
     # to ::1 first); a URL the user set wins.
+    # The near-real-time path is a chain of short runs (delivery -> asset event -> micro-batch -> publish): the
+    # scheduler's idle sleep (Airflow's default 1 s) was in every hop of it (bench/realtime.py). A value the
+    # user set wins.
+    env.setdefault("AIRFLOW__SCHEDULER__SCHEDULER_IDLE_SLEEP_TIME", "0.25")
     port = env.get("AIRFLOW__API__PORT", "8080")
     env.setdefault("AIRFLOW__CORE__EXECUTION_API_SERVER_URL", f"http://{settings.client_host}:{port}/execution/")
     # Cosmos's Airflow 3 plugin shows the dbt docs `make docs` builds under Browse ("index not found" before).

@@ -1,5 +1,6 @@
-"""The local scheduler's executor: the tasks' heavy modules are imported before its workers fork, so every task
-process (a fork of a worker) starts with them; and `make airflow`'s environment selects it."""
+"""The local scheduler (`make airflow`): its executor imports the tasks' heavy modules before its workers fork, so
+every task process (a fork of a worker) starts with them, and the environment selects it; its idle sleep is
+short, as the near-real-time chain of runs needs, unless the user set one."""
 
 from __future__ import annotations
 
@@ -56,3 +57,11 @@ def test_the_local_airflow_runs_that_executor_and_airflow_loads_it(olist_home, m
         check=True,
     ).stdout
     assert loaded.strip().splitlines()[-1] == "PreloadedLocalExecutor"
+
+
+def test_the_scheduler_idles_a_quarter_second_unless_the_user_set_it(olist_home, monkeypatch):
+    monkeypatch.setenv("OLIST_AIRFLOW_DB", "sqlite")
+    monkeypatch.delenv("AIRFLOW__SCHEDULER__SCHEDULER_IDLE_SLEEP_TIME", raising=False)
+    assert airflow_env(get_settings())["AIRFLOW__SCHEDULER__SCHEDULER_IDLE_SLEEP_TIME"] == "0.25"
+    monkeypatch.setenv("AIRFLOW__SCHEDULER__SCHEDULER_IDLE_SLEEP_TIME", "2")
+    assert airflow_env(get_settings())["AIRFLOW__SCHEDULER__SCHEDULER_IDLE_SLEEP_TIME"] == "2"
