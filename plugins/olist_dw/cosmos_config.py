@@ -47,8 +47,6 @@ Airflow connection, so no password is ever written to a file.
 
 from __future__ import annotations
 
-import queue
-import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -153,60 +151,6 @@ def push_dbt_events_of_failures_only(ti: Any) -> None:
     object.__setattr__(ti, "xcom_push", push_unless_routine_event)  # a pydantic model: bypass its setattr
 
 
-class BackgroundXComPushes:
-    """The producer's XCom pushes on one background thread, so that dbt's threads never wait for them.
-
-    Cosmos pushes each node's status and compiled SQL from dbt's event callback, on the dbt thread that ran the
-    node, under one lock: each push is a round trip through the execution API (~25 ms), so dbt's threads
-    queued behind ~470 of them at SF1 (producer 21 s for 8 s of dbt; bench/live_batch.py). Here a push only
-    queues; one thread sends them in order. A pull first waits for what was queued (Cosmos reads back its
-    startup events). Everything is sent before the build's task ends (`with`), and a failed push fails it."""
-
-    def __init__(self, ti: Any):
-        self.ti = ti
-        self.push, self.pull = ti.xcom_push, ti.xcom_pull
-        self.pending: queue.Queue[tuple[str, Any, tuple, dict] | None] = queue.Queue()
-        self.failure: BaseException | None = None
-        self.thread = threading.Thread(target=self._send, name="olist-xcom-pushes", daemon=True)
-
-    def _send(self) -> None:
-        while True:
-            item = self.pending.get()
-            try:
-                if item is None:
-                    return
-                if self.failure is None:  # after a failure the rest is dropped: the task fails anyway
-                    key, value, args, kwargs = item
-                    self.push(key, value, *args, **kwargs)
-            except BaseException as error:  # noqa: BLE001 (re-raised in the task's thread)
-                self.failure = error
-            finally:
-                self.pending.task_done()
-
-    def xcom_push(self, key: str, value: Any, *args: Any, **kwargs: Any) -> None:
-        if self.failure is not None:
-            raise self.failure
-        self.pending.put((key, value, args, kwargs))
-
-    def xcom_pull(self, *args: Any, **kwargs: Any) -> Any:
-        self.pending.join()
-        return self.pull(*args, **kwargs)
-
-    def __enter__(self) -> BackgroundXComPushes:
-        self.thread.start()
-        object.__setattr__(self.ti, "xcom_push", self.xcom_push)  # a pydantic model: bypass its setattr
-        object.__setattr__(self.ti, "xcom_pull", self.xcom_pull)
-        return self
-
-    def __exit__(self, exc_type: Any, *exc: Any) -> None:
-        self.pending.put(None)
-        self.thread.join()
-        object.__setattr__(self.ti, "xcom_push", self.push)
-        object.__setattr__(self.ti, "xcom_pull", self.pull)
-        if exc_type is None and self.failure is not None:
-            raise self.failure
-
-
 @contextmanager
 def without_cosmos_xcom_backup() -> Iterator[None]:
     """Cosmos's "reliable retry" off for the block: with it on, every XCom push of the producer also rewrites one
@@ -225,8 +169,7 @@ def without_cosmos_xcom_backup() -> Iterator[None]:
 
 class DbtProducerFailingASecondTry(DbtProducerWatcherOperator):
     """Cosmos's producer (the one `dbt build`), except that a second try fails instead of being skipped, and that
-    it pushes only the XComs its sensors need (push_dbt_events_of_failures_only, without_cosmos_xcom_backup),
-    from a background thread (BackgroundXComPushes)."""
+    it pushes only the XComs its sensors need (push_dbt_events_of_failures_only, without_cosmos_xcom_backup)."""
 
     def execute(self, context: Any, **kwargs: Any) -> Any:
         try_number = context["ti"].try_number
@@ -237,7 +180,7 @@ class DbtProducerFailingASecondTry(DbtProducerWatcherOperator):
                 f"{context['dag'].dag_id} again (a re-run gives the same warehouse)."
             )
         push_dbt_events_of_failures_only(context["ti"])
-        with without_cosmos_xcom_backup(), BackgroundXComPushes(context["ti"]):
+        with without_cosmos_xcom_backup():
             return super().execute(context, **kwargs)
 
 

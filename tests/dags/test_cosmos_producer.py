@@ -33,7 +33,7 @@ def test_a_first_try_of_the_producer_runs_cosmos_build(batch_dag, monkeypatch):
     calls = []
     monkeypatch.setattr(DbtProducerWatcherOperator, "execute", lambda self, context, **kw: calls.append(context))
     producer = batch_dag.get_task("transform.dbt_producer_watcher")
-    context = {"ti": SimpleNamespace(try_number=1, xcom_push=lambda key, value: None, xcom_pull=lambda **kw: None), "dag": batch_dag}
+    context = {"ti": SimpleNamespace(try_number=1, xcom_push=lambda key, value: None), "dag": batch_dag}
     producer.execute(context)
     assert calls == [context]
 
@@ -49,7 +49,7 @@ def test_the_producer_pushes_every_status_and_the_dbt_event_of_a_failure_only(ba
             context["ti"].xcom_push(key=f"{node}_compiled_sql", value="select 1")
 
     monkeypatch.setattr(DbtProducerWatcherOperator, "execute", build)
-    ti = SimpleNamespace(try_number=1, xcom_push=lambda key, value: pushed.append((key, value)), xcom_pull=None)
+    ti = SimpleNamespace(try_number=1, xcom_push=lambda key, value: pushed.append((key, value)))
     batch_dag.get_task("transform.dbt_producer_watcher").execute({"ti": ti, "dag": batch_dag})
 
     assert pushed == [
@@ -73,56 +73,7 @@ def test_the_producer_builds_without_cosmos_xcom_backup_and_restores_the_setting
         "execute",
         lambda self, context, **kw: seen.append(cosmos_settings.enable_watcher_reliable_retry),
     )
-    ti = SimpleNamespace(try_number=1, xcom_push=lambda key, value: None, xcom_pull=lambda **kw: None)
+    ti = SimpleNamespace(try_number=1, xcom_push=lambda key, value: None)
     batch_dag.get_task("transform.dbt_producer_watcher").execute({"ti": ti, "dag": batch_dag})
     assert seen == [False]
     assert cosmos_settings.enable_watcher_reliable_retry is True
-
-
-def test_the_producer_sends_its_pushes_from_one_background_thread_all_before_it_ends(batch_dag, monkeypatch):
-    """dbt's threads only queue their pushes; a pull waits for what was queued; nothing is left unsent."""
-    import threading
-
-    sent, read = [], []
-
-    def push(key, value):
-        sent.append((key, value, threading.current_thread().name))
-
-    def pull(key):
-        read.append([k for k, _, _ in sent])
-        return None
-
-    def build(self, context, **kwargs):  # two dbt threads pushing, then a read-back (Cosmos's startup events)
-        ti = context["ti"]
-        threads = [
-            threading.Thread(target=lambda n=n: [ti.xcom_push(key=f"t{n}_{i}", value=i) for i in range(50)])
-            for n in (1, 2)
-        ]
-        for thread in threads:
-            thread.start()
-        for thread in threads:
-            thread.join()
-        ti.xcom_pull(key="dbt_startup_events")
-        ti.xcom_push(key="task_status", value="completed")
-
-    monkeypatch.setattr(DbtProducerWatcherOperator, "execute", build)
-    ti = SimpleNamespace(try_number=1, xcom_push=push, xcom_pull=pull)
-    batch_dag.get_task("transform.dbt_producer_watcher").execute({"ti": ti, "dag": batch_dag})
-
-    assert {name for _, _, name in sent} == {"olist-xcom-pushes"}
-    assert len(read) == 1 and len(read[0]) == 100  # the pull came after all 100 queued pushes were sent
-    assert [key for key, _, _ in sent][-1] == "task_status" and len(sent) == 101
-    ti.xcom_push(key="after", value=0)  # put back: a push after the build is sent at once, by its caller
-    assert sent[-1] == ("after", 0, threading.current_thread().name) and ti.xcom_pull is pull
-
-
-def test_a_push_that_fails_fails_the_producer(batch_dag, monkeypatch):
-    def push(key, value):
-        raise ConnectionError("execution API down")
-
-    monkeypatch.setattr(
-        DbtProducerWatcherOperator, "execute", lambda self, context, **kw: context["ti"].xcom_push(key="k", value=1)
-    )
-    ti = SimpleNamespace(try_number=1, xcom_push=push, xcom_pull=None)
-    with pytest.raises(ConnectionError, match="execution API down"):
-        batch_dag.get_task("transform.dbt_producer_watcher").execute({"ti": ti, "dag": batch_dag})
