@@ -29,9 +29,16 @@ hide each model's tests from the UI) and more executor slots (the sensors were C
 - every sensor depends on the producer only (`report_right_after_the_build`), not on its dbt parents'
   sensors: the reports ran in a chain as deep as the dbt DAG, one scheduler round per level;
 - every sensor starts and ends in the triggerer (olist_dw.cosmos_reporting): no worker process each.
-After: wall 71.4 s = before dbt 12.3 + producer 39.0 + reporting 15.3 + publish 2.6. What remains of the
-reporting is the triggerer's own per-trigger work (it deserializes the DAG for each started-from-trigger
-task, ~0.2 s each for 77); of the producer, dbt itself (31.5 s for 236 nodes at SF1 there) and its start.
+After: wall 71.4 s = before dbt 12.3 + producer 39.0 + reporting 15.3 + publish 2.6. Then two more:
+- the producer builds with Cosmos's "reliable retry" off (`without_cosmos_xcom_backup`): every push also
+  rewrote one Variable holding all the build's pushes so far, a backup only Cosmos's skipped second try reads;
+- `make airflow`'s executor imports dbt, Cosmos and OpenLineage's dbt processor before it forks its workers
+  (olist_dw.airflow_executor), and the scheduler idles 0.25 s instead of 1 s.
+After those (best of 2): wall 47.7 s = before dbt 10.3 + producer 20.0 + reporting 13.5 + publish 2.9; medians
+57.4 = 13.2 + 22.7 + 17.4 + 3.1. Tried and reverted: sending the producer's pushes from a background thread
+(20.0-25.5 s with it, 20.1-22.2 s without). What remains of the reporting is the triggerer's own work per
+trigger (it deserializes the DAG for each started-from-trigger task, ~0.2 s each for 77); of the producer,
+dbt itself (8 s in process at SF1) plus Cosmos's handling of each dbt event in the build's threads.
 
 A second try still happens without retries: when the scheduler dies mid-build and restarts, it resets the
 producer's orphaned try (LocalExecutor cannot adopt it) and queues a new one. Cosmos would skip it, its
@@ -227,7 +234,8 @@ def dbt_build_task(task_id: str, select: list[str], target: Target):
     start-up and one dbt start-up instead of two of each (LOCAL mode), or a producer plus sensors queueing
     on the one-slot warehouse pool (WATCHER). Measured with bench/realtime.py (2 shared cores, 2 s delivery
     buffer), event -> published gold_sim p50/p95: 22.3/32.3 s with a LOCAL task group, 17.9/34.5 s with
-    this task without partial parse, 11.6/17.7 s with it. dbt's log lists each model.
+    this task without partial parse, 11.6/17.7 s with it. dbt's log lists each model. No per-model Airflow
+    assets (`emit_datasets`), as the task groups: ~0.5 s of every micro-batch.
     """
     from cosmos import settings as cosmos_settings
     from cosmos.operators.local import DbtBuildLocalOperator
