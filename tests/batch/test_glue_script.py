@@ -10,21 +10,20 @@ import json
 import shutil
 from pathlib import Path
 
-import pyarrow as pa
 import pytest
 
 from olist_dw.batch import rules
-from olist_dw.batch.convert import ARROW_TYPES
+from olist_dw.batch.convert import PARQUET_TYPES
 from olist_dw.contract import CONTRACT_FILE, SOURCES
 from olist_dw.settings import PROJECT_ROOT
 
 SCRIPT = PROJECT_ROOT / "include" / "glue" / "csv_to_parquet.py"
-SPARK_FOR_ARROW = {
-    pa.string(): "string",
-    pa.int32(): "int",
-    pa.decimal128(12, 2): "decimal(12,2)",
-    pa.float64(): "double",
-    pa.timestamp("us"): "timestamp_ntz",  # zone-less on both paths
+SPARK_FOR_DUCKDB = {
+    "VARCHAR": "string",
+    "INTEGER": "int",
+    "DECIMAL(12, 2)": "decimal(12,2)",
+    "DOUBLE": "double",
+    "TIMESTAMP": "timestamp_ntz",  # zone-less on both paths
 }
 
 
@@ -60,7 +59,7 @@ def test_schemas_agree_with_the_contract(glue):
         assert file_name == source.file_name
         assert columns == [(c.name, c.kind.value, c.nullable) for c in source.columns]
         for column in source.columns:
-            assert glue.SPARK_TYPES[column.kind.value] == SPARK_FOR_ARROW[ARROW_TYPES[column.kind]], column
+            assert glue.SPARK_TYPES[column.kind.value] == SPARK_FOR_DUCKDB[PARQUET_TYPES[column.kind]], column
 
 
 def test_rules_agree_with_the_validator(glue):

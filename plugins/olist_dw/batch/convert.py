@@ -1,7 +1,7 @@
 """convert: the good rows of each landed CSV -> snappy Parquet in bronze-parquet/<table>/, explicit schema.
 
 Locally the validate step writes the Parquet in the same pass that checks the file: DuckDB reads each CSV
-once, the rows no rule rejected are cast with `typed_select` below and copied to a staged Parquet file, and
+once, and copies the rows no rule rejected, cast with `typed_select` below, to a staged Parquet file;
 `publish_parquet` moves every staged file into bronze-parquet/ once all nine passed. So `convert_all` only
 checks that every table's Parquet is there and counts its rows. On AWS the Glue job
 include/glue/csv_to_parquet.py does the conversion in Spark, with the same Parquet types.
@@ -12,27 +12,15 @@ from __future__ import annotations
 import io
 from pathlib import Path
 
-import pyarrow as pa
 import pyarrow.parquet as pq
 
 from olist_dw.contract import SOURCES, TIMESTAMP_FORMAT, Kind, SourceFile
 from olist_dw.errors import UserFacingError
 from olist_dw.lake import BRONZE_PARQUET, Lake, LocalLake
 
-# Parquet (Arrow) type of each column kind: zip prefixes and ids stay text.
-ARROW_TYPES: dict[Kind, pa.DataType] = {
-    Kind.ID: pa.string(),
-    Kind.ZIP: pa.string(),
-    Kind.STATE: pa.string(),
-    Kind.TEXT: pa.string(),
-    Kind.INT: pa.int32(),
-    Kind.MONEY: pa.decimal128(12, 2),
-    Kind.FLOAT: pa.float64(),
-    Kind.TIMESTAMP: pa.timestamp("us"),
-}
-# The same types in DuckDB, which writes them as the Glue job's Spark does: DECIMAL(12,2) as INT64,
-# TIMESTAMP as Parquet TIMESTAMP(isAdjustedToUTC=false, MICROS).
-SQL_TYPES: dict[Kind, str] = {
+# The DuckDB type each column kind is cast to and written to Parquet as, as the Glue job's Spark writes it:
+# DECIMAL(12,2) as INT64, TIMESTAMP as TIMESTAMP(isAdjustedToUTC=false, MICROS); zip prefixes and ids stay text.
+PARQUET_TYPES: dict[Kind, str] = {
     Kind.ID: "VARCHAR",
     Kind.ZIP: "VARCHAR",
     Kind.STATE: "VARCHAR",
@@ -43,10 +31,6 @@ SQL_TYPES: dict[Kind, str] = {
     Kind.TIMESTAMP: "TIMESTAMP",
 }
 PART_NAME = "part-0.parquet"
-
-
-def arrow_schema(source: SourceFile) -> pa.Schema:
-    return pa.schema([pa.field(c.name, ARROW_TYPES[c.kind], nullable=c.nullable) for c in source.columns])
 
 
 def quote(name: str) -> str:
@@ -64,8 +48,8 @@ def typed_select(source: SourceFile, alias: str = "s") -> str:
         value = f"nullif({alias}.{quote(column.name)}, '')"
         if column.kind is Kind.TIMESTAMP:
             value = f"strptime({value}, {sql_literal(TIMESTAMP_FORMAT)})"
-        elif SQL_TYPES[column.kind] != "VARCHAR":
-            value = f"cast({value} as {SQL_TYPES[column.kind]})"
+        elif PARQUET_TYPES[column.kind] != "VARCHAR":
+            value = f"cast({value} as {PARQUET_TYPES[column.kind]})"
         columns.append(f"{value} as {quote(column.name)}")
     return ", ".join(columns)
 

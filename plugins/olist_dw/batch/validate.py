@@ -32,6 +32,7 @@ import csv
 import gzip
 import io
 import json
+import re
 import tempfile
 import zlib
 from collections.abc import Iterator
@@ -45,9 +46,8 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.csv as pa_csv
-import pyarrow.parquet as pq
 
-from olist_dw.batch.convert import arrow_schema, publish_parquet, quote, sql_literal, typed_select
+from olist_dw.batch.convert import publish_parquet, quote, sql_literal, typed_select
 from olist_dw.batch.rules import (
     ALLOWED_VALUES,
     FIELD_COUNT_RULE,
@@ -66,7 +66,9 @@ REASON_COLUMN = "_reason"
 # DuckDB's memory for the temporary tables of one file; past it they spill to the staging folder, so the
 # largest file (geolocation, 600 MB at scale 10) is checked in bounded memory.
 DUCKDB_MEMORY_LIMIT = "1GB"
-PARQUET_BATCH_ROWS = 1 << 17  # rows per batch from DuckDB to the Parquet writer (and per row group)
+PARQUET_ROW_GROUP_ROWS = 1 << 17  # rows per Parquet row group
+# The line of a row of a file with line breaks inside quoted fields: computed after the rejected rows are known.
+LINES_FROM_BREAKS = "null::bigint"
 CHUNK = 8 << 20  # bytes per read when streaming a file for its header and line breaks
 
 
@@ -326,26 +328,35 @@ BROKEN_KEYS_KEY = f"{QUARANTINE}/broken_keys.json"
 
 def row_reason_sql(source: SourceFile, alias: str = "s") -> str:
     """First broken rule of a row as text ('column: rule'), NULL for a good row: the columns in contract
-    order, per column required, then its kind's pattern (RE2, as pyarrow and the Glue job), then its list."""
+    order, per column required, then its kind's pattern (RE2, as pyarrow and the Glue job), then its list.
+    Where every listed value matches the pattern (the states), the list is tested first and the pattern
+    only on the values it rejects: the same first rule, one regular expression less per row."""
     whens = []
     for column in source.columns:
         value = f"{alias}.{quote(column.name)}"
         filled = f"coalesce({value}, '') <> ''"
-        checks = []
+
+        def reason(rule: str, name: str = column.name) -> str:
+            return sql_literal(f"{name}: {rule}")
+
         if not column.nullable:
-            checks.append((f"not ({filled})", REQUIRED_RULE))
+            whens.append(f"when not ({filled}) then {reason(REQUIRED_RULE)}")
         pattern = PATTERNS.get(column.kind)
-        if pattern:
-            matches = f"regexp_matches({value}, {sql_literal(pattern)})"
-            if column.kind is Kind.TIMESTAMP:  # a real calendar time (the pattern accepts 2017-02-30)
-                fmt = sql_literal(TIMESTAMP_FORMAT)
-                matches += f" and try_strptime({value}, {fmt}) is not null"
-            checks.append((f"{filled} and not ({matches})", RULE_NAMES[column.kind]))
+        matches = f"regexp_matches({value}, {sql_literal(pattern)})" if pattern else ""
+        if column.kind is Kind.TIMESTAMP:  # a real calendar time (the pattern accepts 2017-02-30)
+            matches += f" and try_strptime({value}, {sql_literal(TIMESTAMP_FORMAT)}) is not null"
         allowed = ALLOWED_VALUES.get((source.table, column.name))
+        listed = f"{value} in ({', '.join(sql_literal(v) for v in allowed)})" if allowed else ""
+        if pattern and allowed and all(re.fullmatch(pattern, v) for v in allowed):
+            which = (
+                f"case when not ({matches}) then {reason(RULE_NAMES[column.kind])} else {reason(NOT_ALLOWED_RULE)} end"
+            )
+            whens.append(f"when {filled} and not ({listed}) then {which}")
+            continue
+        if pattern:
+            whens.append(f"when {filled} and not ({matches}) then {reason(RULE_NAMES[column.kind])}")
         if allowed:
-            values = ", ".join(sql_literal(v) for v in allowed)
-            checks.append((f"{filled} and {value} not in ({values})", NOT_ALLOWED_RULE))
-        whens += [f"when {test} then {sql_literal(f'{column.name}: {rule}')}" for test, rule in checks]
+            whens.append(f"when {filled} and not ({listed}) then {reason(NOT_ALLOWED_RULE)}")
     return f"(case {' '.join(whens)} end)" if whens else "null::varchar"
 
 
@@ -360,6 +371,20 @@ def _parent_file(ref: Reference) -> str:
 
 
 # --- one file, one read --------------------------------------------------------------------------
+
+
+def _lines_to_newlines(lines: int, scan: Scan) -> int:
+    """Line breaks of a file of `lines` lines: one per line, but the last when the file does not end with one."""
+    return lines if scan.ends_with_newline else lines - 1
+
+
+def _line_breaks_sql(source: SourceFile) -> str:
+    """A record's line breaks inside its fields (counted only where there is one: contains is cheap)."""
+    found = "case when " + " or ".join(f"contains({quote(c)}, chr(10))" for c in source.header) + " then "
+    found += " + ".join(
+        f"coalesce(strlen({quote(c)}) - strlen(replace({quote(c)}, chr(10), '')), 0)" for c in source.header
+    )
+    return found + " else 0 end"
 
 
 class Checker:
@@ -381,34 +406,30 @@ class Checker:
     def _read(self, source: SourceFile, name: str, path: Path) -> tuple[str, list[dict], bool]:
         """Load the file into `src`; returns the SQL of a row's line, the structural rejects and whether
         the file ends with a line break."""
+        columns = "{" + ", ".join(f"{sql_literal(c)}: 'VARCHAR'" for c in source.header) + "}"
         scan = scan_file(name, path)
         check_header(source, name, scan.header)
-        columns = "{" + ", ".join(f"{sql_literal(c)}: 'VARCHAR'" for c in source.header) + "}"
-        # Line breaks inside the fields of a record (counted only where there is one: contains is cheap).
-        breaks = "case when " + " or ".join(f"contains({quote(c)}, chr(10))" for c in source.header) + " then "
-        breaks += " + ".join(
-            f"coalesce(strlen({quote(c)}) - strlen(replace({quote(c)}, chr(10), '')), 0)" for c in source.header
-        )
-        breaks += " else 0 end"
         try:
             self.con.execute(
                 f"create or replace temp table src as select * from read_csv({sql_literal(str(path))}, "
-                f"columns = {columns}, header = false, skip = 1, auto_detect = false, delim = ',', quote = '\"', "
-                "escape = '\"', strict_mode = true, null_padding = false)"
+                f"columns = {columns}, header = false, skip = 1, auto_detect = false, delim = ',', "
+                "quote = '\"', escape = '\"', strict_mode = true, null_padding = false)"
             )
-            rows, inside = self.con.execute(f"select count(*), coalesce(sum({breaks}), 0) from src").fetchall()[0]
-            lines = 1 + rows + inside  # the header, each record, the line breaks inside quoted fields
-            clean = scan.newlines == (lines if scan.ends_with_newline else lines - 1)
+            rows = self.con.execute("select count(*) from src").fetchall()[0][0]
         except duckdb.Error:
-            clean = False  # a wrong field count, an open quote, bad UTF-8: the exact readers say where
+            rows = None  # a wrong field count, an open quote, bad UTF-8: the exact readers say where
+        clean, inside = False, 0
+        if rows is not None:
+            # The header and each record take a line; line breaks inside quoted fields and blank lines only
+            # add to the file's count: when it matches, there are none (the fields are not searched).
+            if scan.newlines != _lines_to_newlines(1 + rows, scan):
+                found = f"select coalesce(sum({_line_breaks_sql(source)}), 0) from src"
+                inside = self.con.execute(found).fetchall()[0][0]
+            clean = scan.newlines == _lines_to_newlines(1 + rows + inside, scan)
         if clean and not inside:
-            return "(s.rowid + 2)", [], scan.ends_with_newline
-        if clean:  # quoted line breaks push later records down: each record's line, once
-            self.con.execute(
-                f"create or replace temp table src as select *, 2 + rowid + coalesce(sum({breaks}) over "
-                f"(order by rowid rows between unbounded preceding and 1 preceding), 0) as {LINE_COLUMN} from src"
-            )
-            return f"s.{LINE_COLUMN}", [], scan.ends_with_newline
+            return "(s.rowid + 2)::bigint", [], scan.ends_with_newline
+        if clean:  # quoted line breaks push later records down: `check` sets the lines of the rejected rows
+            return LINES_FROM_BREAKS, [], scan.ends_with_newline
         # Damaged, or blank lines (DuckDB skips them, so its count and the file's line breaks disagree).
         table, structural = read_exactly(source, name, path)
         self.con.register("exact_rows", table)
@@ -461,6 +482,12 @@ class Checker:
             )
             where _row_reason is not null {"".join(f" or _o{i}" for i, _ in refs)}"""
         )
+        if line == LINES_FROM_BREAKS and self._has_bad():  # a running sum of the records' line breaks
+            self.con.execute(
+                f"update bad set _line = l._line from (select rowid as _row, 2 + rowid + coalesce(sum("
+                f"{_line_breaks_sql(source)}) over (order by rowid rows between unbounded preceding and 1 preceding), "
+                "0) as _line from src) l where l._row = bad._row"
+            )
         rows = self.con.execute("select count(*) from src").fetchall()[0][0]
         if not ends_with_newline and rows:
             last = self.con.execute(
@@ -522,16 +549,16 @@ class Checker:
         return self.con.execute("select exists (select 1 from bad)").fetchall()[0][0]
 
     def write_parquet(self, source: SourceFile, target: Path) -> None:
-        """The good rows of `src`, cast to the contract's types, as one snappy Parquet file, streamed in
-        batches. pyarrow writes it (not DuckDB's COPY): its Parquet types are the Glue job's Spark's to the
-        logical type (DuckDB marks INT32 columns Int(32, signed), Spark and pyarrow leave them plain)."""
+        """The good rows of `src`, cast to the contract's types, as one snappy Parquet file written by DuckDB
+        (in parallel, in file order). Its types are the Glue job's Spark's: DECIMAL(12,2) as INT64, TIMESTAMP
+        without zone in microseconds; DuckDB also marks INT32 columns Int(32, signed), which Spark leaves
+        implicit (the same type to every reader)."""
         target.parent.mkdir(parents=True, exist_ok=True)
-        schema = arrow_schema(source)
         good = "src s anti join bad b on s.rowid = b._row" if self._has_bad() else "src s"
-        reader = self.con.sql(f"select {typed_select(source)} from {good}").to_arrow_reader(PARQUET_BATCH_ROWS)
-        with pq.ParquetWriter(target, schema, compression="snappy", store_decimal_as_integer=True) as writer:
-            for batch in reader:
-                writer.write_batch(batch.cast(schema))
+        self.con.execute(
+            f"copy (select {typed_select(source)} from {good}) to {sql_literal(str(target))} "
+            f"(format parquet, compression snappy, row_group_size {PARQUET_ROW_GROUP_ROWS})"
+        )
 
     def keep_parent_keys(self, checked: CheckedFile, column: str) -> None:
         """The key tables of one parent column, for the files that reference it."""
@@ -545,19 +572,17 @@ class Checker:
         cut = [
             (r["fields"][position], r[LINE_COLUMN]) for r in checked.structural_rejects if position < len(r["fields"])
         ]
-        self.con.register(
-            "cut_keys",
-            pa.table(
-                {"key": [k for k, _ in cut], "line": [n for _, n in cut]},
-                schema=pa.schema([("key", pa.string()), ("line", pa.int64())]),
-            ),
-        )
+        # The keys of records cut short (wrong field count) also quarantine their children. They go in by
+        # SQL, not as an Arrow table: building one from Python lists imports pandas (1.5 s, once per run).
+        self.con.execute("create or replace temp table cut_keys (key varchar, line bigint)")
+        if cut:
+            self.con.executemany("insert into cut_keys values (?, ?)", cut)
         self.con.execute(
             f"create or replace temp table {quarantined} as select q.key, min(q.line) as line from "
             f"(select {value} as key, _line::bigint as line from bad union all select key, line from cut_keys) q "
             f"anti join {kept} k on q.key = k.key where q.key is not null group by q.key"
         )
-        self.con.unregister("cut_keys")
+        self.con.execute("drop table cut_keys")
         self.parents.add((table, column))
 
     def done_with_file(self) -> None:
