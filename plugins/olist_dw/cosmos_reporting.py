@@ -18,14 +18,22 @@ triggerer, as every deferrable task does: `make airflow` (standalone) and Astro 
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import AsyncIterator
 from typing import Any
 
 from airflow.sdk.bases.operator import BaseOperator
 from airflow.triggers.base import StartTriggerArgs, TaskFailedEvent, TaskSkippedEvent, TaskSuccessEvent, TriggerEvent
-from cosmos.listeners.dag_run_listener import EventStatus
-from cosmos.operators._watcher.state import get_dbt_event_xcom_key
+from cosmos.operators._watcher.aggregation import get_tests_status_xcom_key
+from cosmos.operators._watcher.state import (
+    PRODUCER_FINAL_STATES,
+    ProducerTaskState,
+    get_dbt_event_xcom_key,
+    is_dbt_node_status_skipped,
+    is_dbt_node_status_success,
+    is_dbt_node_status_terminal,
+)
 from cosmos.operators._watcher.triggerer import WatcherTrigger
 
 log = logging.getLogger(__name__)
@@ -34,9 +42,15 @@ TRIGGER_PATH = f"{__name__}.ReportingTrigger"
 
 
 class ReportingTrigger(WatcherTrigger):
-    """Cosmos's WatcherTrigger for one dbt node, ending its task from the triggerer.
+    """Cosmos's WatcherTrigger for one dbt node, ending its task from the triggerer with one XCom read.
 
-    The run is the task instance's (a trigger started by the scheduler has no templated run id)."""
+    The report starts after the build (its task is downstream of the producer), so the node's status is
+    already there: read it, end the task. Cosmos's own run() first waits for the build's start-up events, then
+    reads the producer's state, the status and the compiled SQL on every poke: four to five round trips
+    through the triggerer and the execution API per report, ~80 reports a batch run, all on the triggerer's one
+    event loop. The producer's state is read only when the status is missing (the build died, or dbt did not
+    run the node). The run is the task instance's (a trigger started by the scheduler has no templated run id).
+    """
 
     def serialize(self) -> tuple[str, dict[str, Any]]:
         _, kwargs = super().serialize()
@@ -46,18 +60,52 @@ class ReportingTrigger(WatcherTrigger):
         ti = self.task_instance
         if ti is not None:
             self.dag_id, self.run_id, self.map_index = ti.dag_id, ti.run_id, ti.map_index
-        async for event in super().run():
-            status, reason = event.payload.get("status"), event.payload.get("reason")
-            if status == EventStatus.SUCCESS:
-                yield TaskSuccessEvent()
-            elif status == EventStatus.SKIPPED:
-                yield TaskSkippedEvent()
-            else:  # the node failed, or the producer failed or was skipped before reporting it
-                event = await self.get_xcom_val(get_dbt_event_xcom_key(self.model_unique_id))
-                message = event.get("msg") if isinstance(event, dict) else None
-                log.error("dbt node %s: %s (%s): %s", self.model_unique_id, status, reason, message or "no message")
-                yield TaskFailedEvent()
+        while True:
+            status = await self._reported_status()
+            if status is None:
+                producer_state = await self._get_producer_task_status()
+                if producer_state not in PRODUCER_FINAL_STATES:
+                    await asyncio.sleep(self.poke_interval)  # the build is still running
+                    continue
+                status = await self._reported_status()  # pushed before the producer ended
+                if status is None:
+                    yield await self._ending_without_a_report(producer_state)
+                    return
+            yield await self._ending(status)
             return
+
+    async def _reported_status(self) -> str | None:
+        """The node's status as the producer pushed it (a model's own, or the aggregate of its tests)."""
+        if self.is_test_sensor:
+            status = await self.get_xcom_val(get_tests_status_xcom_key(self.model_unique_id))
+        else:
+            status = await self._get_node_status()
+        return status if is_dbt_node_status_terminal(status) else None
+
+    async def _ending(self, status: str) -> TriggerEvent:
+        if is_dbt_node_status_success(status):
+            return TaskSuccessEvent()
+        if is_dbt_node_status_skipped(status):
+            return TaskSkippedEvent()
+        if self.is_test_sensor:  # the failed tests are their own nodes: dbt's log in the producer names them
+            log.error(
+                "dbt node %s: %s (tests of the node failed; the producer's log names them)",
+                self.model_unique_id,
+                status,
+            )
+            return TaskFailedEvent()
+        return await self._failure(status, "the node failed")
+
+    async def _ending_without_a_report(self, producer_state: str) -> TriggerEvent:
+        if producer_state == ProducerTaskState.SUCCESS:
+            return TaskSuccessEvent()  # the build succeeded without running the node (as Cosmos: NODE_NOT_RUN)
+        return await self._failure(None, f"the producer ended {producer_state} before reporting the node")
+
+    async def _failure(self, status: str | None, reason: str) -> TriggerEvent:
+        event = await self.get_xcom_val(get_dbt_event_xcom_key(self.model_unique_id))
+        message = event.get("msg") if isinstance(event, dict) else None
+        log.error("dbt node %s: %s (%s): %s", self.model_unique_id, status, reason, message or "no message")
+        return TaskFailedEvent()
 
 
 def start_from_triggerer(sensor: BaseOperator) -> None:
