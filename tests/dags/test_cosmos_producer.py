@@ -77,3 +77,32 @@ def test_the_producer_builds_without_cosmos_xcom_backup_and_restores_the_setting
     batch_dag.get_task("transform.dbt_producer_watcher").execute({"ti": ti, "dag": batch_dag})
     assert seen == [False]
     assert cosmos_settings.enable_watcher_reliable_retry is True
+
+
+def test_the_producers_dbt_logs_nothing_itself_yet_its_events_reach_cosmos_callback(batch_dag, tmp_path, capfd):
+    """The producer's dbt loggers are off (cosmos_config.PRODUCER_DBT_LOG_FLAGS): no JSON line on the console, no
+    logs/dbt.log. Cosmos's callback, which logs each event's message to the task log and pushes the statuses,
+    still receives every event."""
+    import shutil
+
+    from dbt.cli.main import dbtRunner
+
+    from olist_dw.cosmos_config import PRODUCER_DBT_LOG_FLAGS
+    from olist_dw.settings import DBT_PROJECT_DIR
+
+    producer = batch_dag.get_task("transform.dbt_producer_watcher")
+    command = producer.build_cmd(context={}, cmd_flags=producer.add_cmd_flags())[0]
+    assert command[-len(PRODUCER_DBT_LOG_FLAGS) :] == list(PRODUCER_DBT_LOG_FLAGS)
+
+    project = tmp_path / "project"
+    shutil.copytree(DBT_PROJECT_DIR, project, ignore=shutil.ignore_patterns("target", "logs"))
+    events: list[str] = []
+    flags = ["--project-dir", str(project), "--profiles-dir", str(DBT_PROJECT_DIR), *command[-4:]]
+    capfd.readouterr()
+    result = dbtRunner(callbacks=[lambda event: events.append(event.info.name)]).invoke(
+        ["run", "--select", "no_such_model_anywhere", "--log-format", "json", *flags]
+    )
+    assert result.success  # nothing selected: dbt says so in an event
+    assert {"MainReportVersion", "NothingToDo"} <= set(events)
+    assert capfd.readouterr().out == ""
+    assert not (project / "logs" / "dbt.log").exists()
