@@ -36,9 +36,19 @@ After: wall 71.4 s = before dbt 12.3 + producer 39.0 + reporting 15.3 + publish 
   (olist_dw.airflow_executor), and the scheduler idles 0.25 s instead of 1 s.
 After those (best of 2): wall 47.7 s = before dbt 10.3 + producer 20.0 + reporting 13.5 + publish 2.9; medians
 57.4 = 13.2 + 22.7 + 17.4 + 3.1. Tried and reverted: sending the producer's pushes from a background thread
-(20.0-25.5 s with it, 20.1-22.2 s without). What remains of the reporting is the triggerer's own work per
-trigger (it deserializes the DAG for each started-from-trigger task, ~0.2 s each for 77); of the producer,
-dbt itself (8 s in process at SF1) plus Cosmos's handling of each dbt event in the build's threads.
+(20.0-25.5 s with it, 20.1-22.2 s without). Then two more, found by sampling the live producer (py-spy) and
+reading the triggerer's log:
+- dbt's own loggers are off in the producer (`PRODUCER_DBT_LOG_FLAGS`): a third of the build's threads' time
+  went to writing each of ~5,600 events as a console JSON line (which Cosmos parsed again to drop) and a debug
+  file log (deleted with Cosmos's temporary project); Cosmos's callback still logs every message;
+- each report reads its node's status in one XCom round trip (`ReportingTrigger.run`) instead of Cosmos's
+  four to five (start-up events, producer state, status, compiled SQL).
+After those (same bench, median of 2): wall 38.2 s = before dbt 9.3 + producer 16.4 + reporting 8.7 + publish
+2.8; the second run 31.7 s (producer 14.5, reporting 5.4), the first 44.8 s: a fresh home's first build
+parses the whole dbt project (the partial-parse state in Cosmos's cache was built for another home's profile)
+and its first reports start the triggerer's imports. What remains of the reporting is Airflow's work per
+started-from-trigger task (the triggerer deserializes the DAG twice for each, and each task it ends sends the
+DAG processor a callback request, which parses olist_batch.py again).
 
 A second try still happens without retries: when the scheduler dies mid-build and restarts, it resets the
 producer's orphaned try (LocalExecutor cannot adopt it) and queues a new one. Cosmos would skip it, its

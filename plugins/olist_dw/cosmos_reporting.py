@@ -7,9 +7,9 @@ already there (the sensors run after the producer). With ~80 of them on a LocalE
 most of a live batch run (bench/live_batch.py).
 
 Here each sensor is started from the triggerer (Airflow's `start_from_trigger`): the scheduler defers the task
-at once with `ReportingTrigger`, which reads the producer's results like Cosmos's own `WatcherTrigger` (it is
-one) and then ends the task itself (`TaskSuccessEvent`, `TaskSkippedEvent`, `TaskFailedEvent`) instead of
-resuming it on a worker. All sensors of a run are coroutines in the one triggerer process.
+at once with `ReportingTrigger` (a Cosmos `WatcherTrigger`), which reads the node's status the producer pushed,
+in one XCom round trip, and then ends the task itself (`TaskSuccessEvent`, `TaskSkippedEvent`,
+`TaskFailedEvent`) instead of resuming it on a worker. All sensors of a run are coroutines in the one triggerer process.
 
 Where no scheduler defers them (`airflow dags test`, the demo) the same tasks run on the worker as Cosmos's
 sensors do: their first poke finds the result. Both paths give the same states. Under a scheduler they need a
