@@ -1,0 +1,60 @@
+"""The partial-parse state `olist-dw dbt-manifest` leaves beside the manifest is one Cosmos's builds can use: dbt keys
+it on the command's --profile and --target, so a state parsed without them made the first build of a home parse the
+whole project again."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+
+from olist_dw.settings import DBT_PROJECT_DIR, PROJECT_ROOT
+
+
+def _copy_project(to: Path) -> Path:
+    shutil.copytree(DBT_PROJECT_DIR, to, ignore=shutil.ignore_patterns("target", "logs", ".user.yml"))
+    return to
+
+
+def _events_of(args: list[str]) -> list[str]:
+    from dbt.cli.main import dbtRunner
+
+    names: list[str] = []
+    result = dbtRunner(callbacks=[lambda event: names.append(event.info.name)]).invoke(args)
+    assert result.success, result.exception
+    return names
+
+
+@pytest.fixture
+def realtime_dbt_task(olist_home: Path):
+    from airflow.dag_processing.dagbag import DagBag
+
+    bag = DagBag(str(PROJECT_ROOT / "dags" / "olist_realtime.py"))
+    assert bag.import_errors == {}
+    return bag.dags["olist_realtime"].get_task("dbt_build_realtime")
+
+
+def test_a_cosmos_build_accepts_the_partial_parse_state_of_the_manifest_build(
+    realtime_dbt_task, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from olist_dw.dbt_runner import manifest_parse_args
+    from olist_dw.settings import get_settings
+    from olist_dw.targets import get_target
+
+    target = get_target(get_settings())
+    for name, value in target.dbt_env().items():
+        monkeypatch.setenv(name, value)
+    parsed = _copy_project(tmp_path / "manifest-build")
+    _events_of([*manifest_parse_args(target), "--project-dir", str(parsed), "--profiles-dir", str(DBT_PROJECT_DIR)])
+
+    # What Cosmos does in a task: a copy of the project, the latest state in its target/, its own dbt flags.
+    build = _copy_project(tmp_path / "cosmos-build")
+    (build / "target").mkdir()
+    shutil.copy(parsed / "target" / "partial_parse.msgpack", build / "target")
+    flags = realtime_dbt_task._generate_dbt_flags(str(build), DBT_PROJECT_DIR / "profiles.yml")
+    assert "--target" in flags  # Cosmos's flags, not the manifest build's: the test compares the two
+    events = _events_of(["parse", *flags])
+
+    assert "UnableToPartialParse" not in events  # "config vars, config profile, or config target have changed"
+    assert "PartialParsingEnabled" in events
