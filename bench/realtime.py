@@ -189,6 +189,7 @@ def freshness(home: Path, minutes: float, tick_every: float) -> None:
     samples: list[float] = []
     ticks: list[float] = []
     try:
+        airflow.build_manifest()  # as `make airflow` does first
         airflow.start()
         for dag_id in ("olist_sim_generator", "olist_sim_delivery", "olist_realtime"):
             airflow.wait_for_dag(dag_id)
