@@ -5,6 +5,7 @@ from __future__ import annotations
 import gc
 import os
 import sys
+from collections.abc import Sequence
 from functools import cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -26,12 +27,39 @@ def project_vars() -> dict[str, Any]:
     return yaml.safe_load((DBT_PROJECT_DIR / "dbt_project.yml").read_text())["vars"]
 
 
+def _given(args: Sequence[str], flag: str) -> bool:
+    return any(arg == flag or arg.startswith(f"{flag}=") for arg in args)
+
+
+def profile_args(target: Target, args: Sequence[str] = ()) -> list[str]:
+    """The `--profile` and `--target` every Cosmos task passes, where `args` lacks them.
+
+    dbt keys its partial-parse state on them (and on the vars, the profile's connection and the project's env
+    vars): the state `dbt parse` leaves beside the manifest (target/partial_parse.msgpack, which Cosmos copies into
+    its builds when it is newer than its cache) then lets the first build after `make manifest` skip a full parse
+    of the project (~5 s), and in-process commands and Cosmos builds reuse each other's state."""
+    profile = target.dbt_profile_config()
+    extra = []
+    if not _given(args, "--profile"):
+        extra += ["--profile", profile.profile_name]
+    if not _given(args, "--target"):
+        extra += ["--target", profile.target_name]
+    return extra
+
+
 def invoke_dbt(args: list[str], target: Target) -> Any:
     """Invoke dbt in-process with the target's environment; dbt's dbtRunnerResult, whatever its outcome."""
     from dbt.cli.main import dbtRunner
 
     os.environ.update(target.dbt_env())
-    full = [*args, "--project-dir", str(DBT_PROJECT_DIR), "--profiles-dir", str(DBT_PROJECT_DIR)]
+    full = [
+        *args,
+        *profile_args(target, args),
+        "--project-dir",
+        str(DBT_PROJECT_DIR),
+        "--profiles-dir",
+        str(DBT_PROJECT_DIR),
+    ]
     return dbtRunner().invoke(full)
 
 
@@ -43,14 +71,10 @@ def run_dbt(args: list[str], target: Target) -> None:
 
 
 def manifest_parse_args(target: Target, dbt_target: str | None = None) -> list[str]:
-    """The `dbt parse` of build_manifest (`dbt_target`: a profile output other than the target's own).
-
-    With the `--profile` and `--target` every Cosmos task passes: dbt keys its partial-parse state on them (and on
-    the vars, the profile's connection and the project's env vars). The state `dbt parse` leaves beside the
-    manifest (target/partial_parse.msgpack, which Cosmos copies into its builds when it is newer than its cache)
-    then lets the first build after `make manifest` skip a full parse of the project (~5 s)."""
-    profile = target.dbt_profile_config()
-    return ["parse", "--quiet", "--profile", profile.profile_name, "--target", dbt_target or profile.target_name]
+    """The `dbt parse` of build_manifest (`dbt_target`: a profile output other than the target's own), with the
+    --profile and --target of Cosmos's tasks (profile_args)."""
+    args = ["parse", "--quiet", *(["--target", dbt_target] if dbt_target else [])]
+    return [*args, *profile_args(target, args)]
 
 
 def build_manifest(target: Target, dbt_target: str | None = None) -> Path:

@@ -58,3 +58,15 @@ def test_a_cosmos_build_accepts_the_partial_parse_state_of_the_manifest_build(
 
     assert "UnableToPartialParse" not in events  # "config vars, config profile, or config target have changed"
     assert "PartialParsingEnabled" in events
+
+
+def test_in_process_dbt_gets_the_profile_and_target_cosmos_passes_unless_the_command_names_them(olist_home):
+    from olist_dw.dbt_runner import profile_args
+    from olist_dw.settings import get_settings
+    from olist_dw.targets import get_target
+
+    target = get_target(get_settings())
+    assert profile_args(target, ["build", "--select", "tag:batch"]) == ["--profile", "olist", "--target", "local"]
+    assert profile_args(target, ["source", "freshness", "--target", "local_lake"]) == ["--profile", "olist"]
+    assert profile_args(target, ["parse", "--target=aws", "--profile=olist"]) == []
+    assert profile_args(target, ["parse", "--target-path", "elsewhere"]) == ["--profile", "olist", "--target", "local"]
