@@ -48,7 +48,10 @@ After those (same bench, median of 2): wall 38.2 s = before dbt 9.3 + producer 1
 parses the whole dbt project (the partial-parse state in Cosmos's cache was built for another home's profile)
 and its first reports start the triggerer's imports. What remains of the reporting is Airflow's work per
 started-from-trigger task (the triggerer deserializes the DAG twice for each, and each task it ends sends the
-DAG processor a callback request, which parses olist_batch.py again).
+DAG processor a callback request, which parses olist_batch.py again). Then the first build's full parse went:
+dbt keys its partial-parse state on the command's --profile and --target, which `make manifest` did not pass
+(olist_dw.dbt_runner.profile_args). Same bench, same day: median 43.3 s (runs 51.5, 35.0; producer of run 1
+23.8 s) -> 40.2 s (48.4, 32.0; 18.6 s).
 
 A second try still happens without retries: when the scheduler dies mid-build and restarts, it resets the
 producer's orphaned try (LocalExecutor cannot adopt it) and queues a new one. Cosmos would skip it, its
