@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Any
 
 from olist_dw.errors import UserFacingError
 from olist_dw.settings import DBT_PROJECT_DIR
+from olist_dw.targets.base import DBT_PROFILE_NAME
 
 if TYPE_CHECKING:
     from olist_dw.targets import Target
@@ -37,13 +38,14 @@ def profile_args(target: Target, args: Sequence[str] = ()) -> list[str]:
     dbt keys its partial-parse state on them (and on the vars, the profile's connection and the project's env
     vars): the state `dbt parse` leaves beside the manifest (target/partial_parse.msgpack, which Cosmos copies into
     its builds when it is newer than its cache) then lets the first build after `make manifest` skip a full parse
-    of the project (~5 s), and in-process commands and Cosmos builds reuse each other's state."""
-    profile = target.dbt_profile_config()
+    of the project (~5 s), and in-process commands and Cosmos builds reuse each other's state. The names come
+    from the target's attributes, not its Cosmos ProfileConfig: importing Cosmos imports Airflow (~2 s of an
+    in-process build outside a task)."""
     extra = []
     if not _given(args, "--profile"):
-        extra += ["--profile", profile.profile_name]
+        extra += ["--profile", DBT_PROFILE_NAME]
     if not _given(args, "--target"):
-        extra += ["--target", profile.target_name]
+        extra += ["--target", target.dbt_target_name]
     return extra
 
 

@@ -70,3 +70,34 @@ def test_in_process_dbt_gets_the_profile_and_target_cosmos_passes_unless_the_com
     assert profile_args(target, ["source", "freshness", "--target", "local_lake"]) == ["--profile", "olist"]
     assert profile_args(target, ["parse", "--target=aws", "--profile=olist"]) == []
     assert profile_args(target, ["parse", "--target-path", "elsewhere"]) == ["--profile", "olist", "--target", "local"]
+
+
+@pytest.mark.parametrize("target_name", ["local", "aws"])
+def test_in_process_profile_and_target_are_those_of_the_targets_cosmos_profile_config(
+    olist_home, monkeypatch, target_name
+):
+    from olist_dw.dbt_runner import profile_args
+    from olist_dw.settings import get_settings
+    from olist_dw.targets import get_target
+
+    monkeypatch.setenv("OLIST_TARGET", target_name)
+    target = get_target(get_settings())
+    profile = target.dbt_profile_config()
+    assert profile_args(target) == ["--profile", profile.profile_name, "--target", profile.target_name]
+
+
+def test_in_process_profile_args_import_neither_cosmos_nor_airflow(olist_home):
+    # Cosmos imports Airflow (~2 s): an in-process build outside a task (the CLI, bench/batch.py) must not pay it.
+    import subprocess
+    import sys
+
+    code = (
+        "import sys\n"
+        "from olist_dw.dbt_runner import profile_args\n"
+        "from olist_dw.settings import get_settings\n"
+        "from olist_dw.targets import get_target\n"
+        "print(profile_args(get_target(get_settings())))\n"
+        "print(sorted({m.split('.')[0] for m in sys.modules} & {'cosmos', 'airflow'}))\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=60)
+    assert out.stdout.splitlines() == ["['--profile', 'olist', '--target', 'local']", "[]"]

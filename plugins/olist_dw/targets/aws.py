@@ -11,9 +11,8 @@ from typing import Any
 
 from olist_dw.errors import UserFacingError
 from olist_dw.settings import Settings
-from olist_dw.targets.base import Target
+from olist_dw.targets.base import DBT_PROFILE_NAME, Target
 
-DBT_PROFILE_NAME = "olist"
 SQS_POLL_SECONDS = 5  # between ReceiveMessage calls when the queue was empty
 
 
@@ -36,6 +35,7 @@ def copy_kwargs() -> list[dict[str, str]]:
 
 class AwsTarget(Target):
     name = "aws"
+    dbt_target_name = "aws"
     simulation_in_airflow = False  # EventBridge Scheduler invokes the Lambda; Firehose delivers
     seeds_simulation_on_first_tick = False  # `olist-dw simulate --reset` seeds DynamoDB
     warehouse_pool = None  # Redshift takes concurrent writers
@@ -120,7 +120,7 @@ class AwsTarget(Target):
 
         return ProfileConfig(
             profile_name=DBT_PROFILE_NAME,
-            target_name="aws",
+            target_name=self.dbt_target_name,
             profile_mapping=RedshiftUserPasswordProfileMapping(
                 conn_id=self.settings.redshift_conn_id,
                 # dbname comes from the connection's schema field; models set their own schemas.

@@ -29,10 +29,16 @@ def accepted_event_schema_version() -> int:
     return int(json.loads(SCHEMA_PATH.read_text(encoding="utf-8"))["properties"]["schema_version"]["const"])
 
 
+# The project's dbt profile (dbt_project.yml `profile:`); each target names its output in it (`dbt_target_name`).
+DBT_PROFILE_NAME = "olist"
+
+
 class Target(ABC):
     """One place to run the pipeline. Built by `olist_dw.targets.get_target(settings)`."""
 
     name: str
+    # The output of the dbt profile this target's builds run on (profiles.yml, or Cosmos's profile mapping).
+    dbt_target_name: str
     # Airflow runs the simulated shop's clock and delivery (local); elsewhere a scheduler + Lambda and a
     # managed delivery stream do, and those DAGs are not defined.
     simulation_in_airflow: bool

@@ -9,10 +9,9 @@ from __future__ import annotations
 from typing import Any
 
 from olist_dw.settings import DBT_PROJECT_DIR
-from olist_dw.targets.base import Target
+from olist_dw.targets.base import DBT_PROFILE_NAME, Target
 
 WAREHOUSE_POOL = "olist_warehouse"
-DBT_PROFILE_NAME = "olist"
 REALTIME_SCHEMA = "realtime"
 # Append-only realtime tables and the column that orders their loads: published as new rows only.
 REALTIME_APPENDED_TABLES = {"realtime.fct_items_sold": "_loaded_at"}
@@ -20,6 +19,7 @@ REALTIME_APPENDED_TABLES = {"realtime.fct_items_sold": "_loaded_at"}
 
 class LocalTarget(Target):
     name = "local"
+    dbt_target_name = "local"
     simulation_in_airflow = True
     seeds_simulation_on_first_tick = True
     warehouse_pool = WAREHOUSE_POOL
@@ -73,7 +73,9 @@ class LocalTarget(Target):
         from cosmos import ProfileConfig
 
         return ProfileConfig(
-            profile_name=DBT_PROFILE_NAME, target_name="local", profiles_yml_filepath=DBT_PROJECT_DIR / "profiles.yml"
+            profile_name=DBT_PROFILE_NAME,
+            target_name=self.dbt_target_name,
+            profiles_yml_filepath=DBT_PROJECT_DIR / "profiles.yml",
         )
 
     def realtime_trigger_asset(self):
