@@ -251,6 +251,7 @@ def stages_in_process(settings, source: Path) -> None:
     from olist_dw.batch.load import load_local
     from olist_dw.batch.publish import publish_local
     from olist_dw.batch.validate import validate_all
+    from olist_dw.cosmos_config import PRODUCER_DBT_LOG_FLAGS
     from olist_dw.dbt_runner import run_dbt
     from olist_dw.targets import get_target
 
@@ -266,7 +267,11 @@ def stages_in_process(settings, source: Path) -> None:
     for stage, fn in (
         ("convert (checks the Parquet)", lambda: convert_all(lake)),
         ("load", lambda: load_local(settings.warehouse_path, settings.lake_dir)),
-        ("dbt build tag:batch", lambda: run_dbt(["build", "--select", "tag:batch", "--quiet"], target)),
+        # The producer's command: its dbt loggers are off (Cosmos logs each event from its callback).
+        (
+            "dbt build tag:batch",
+            lambda: run_dbt(["build", "--select", "tag:batch", *PRODUCER_DBT_LOG_FLAGS], target),
+        ),
         ("publish", lambda: publish_local(settings.warehouse_path, settings.serving_path)),
     ):
         with measured(results, stage, rows):
