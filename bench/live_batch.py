@@ -27,6 +27,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from io_stalls import IoStalls  # noqa: E402
+
 from olist_dw.generator import generate  # noqa: E402
 from tests.live.harness import LiveAirflow, live_home  # noqa: E402
 
@@ -79,13 +81,16 @@ def main() -> None:
                     airflow.set_paused(dag_id, True)
             for number in range(1, args.runs + 1):
                 triggered = time.monotonic()
+                stalls = IoStalls().start()
                 run = airflow.trigger("olist_batch")
                 finished = airflow.wait_for_run("olist_batch", run["dag_run_id"], timeout=1800)
+                stalls.stop()
                 figures = split(finished, airflow.task_instances("olist_batch", run["dag_run_id"]))
                 figures["trigger to end"] = time.monotonic() - triggered
                 results.append(figures)
                 line = ", ".join(f"{k} {v:.1f} s" for k, v in figures.items() if k != "sensors")
                 print(f"run {number} ({finished['state']}, {figures['sensors']:.0f} sensors): {line}", flush=True)
+                print(f"  {stalls.report()}", flush=True)
         finally:
             left = airflow.stop()
             if left:

@@ -186,8 +186,11 @@ def freshness(home: Path, minutes: float, tick_every: float) -> None:
     settings = get_settings()
     store, stream = get_target(settings).state_store(), get_target(settings).stream()
     reset(store, settings)
+    from io_stalls import IoStalls
+
     samples: list[float] = []
     ticks: list[float] = []
+    stalls = IoStalls()
     try:
         airflow.build_manifest()  # as `make airflow` does first
         airflow.start()
@@ -204,6 +207,7 @@ def freshness(home: Path, minutes: float, tick_every: float) -> None:
         print(f"  warm-up: first event published after {time.monotonic() - warm_started:.0f} s (cold start)")
 
         measured_since = time.time()
+        stalls.start()
         pending: list[tuple[float, int]] = []  # (produced at, cumulative orders including this tick)
         deadline = time.monotonic() + minutes * 60
         next_tick = time.monotonic()
@@ -221,6 +225,7 @@ def freshness(home: Path, minutes: float, tick_every: float) -> None:
             if time.monotonic() > deadline + 300:
                 raise SystemExit("ticks still not visible 5 minutes after the last one")
             time.sleep(0.25)
+        stalls.stop()
         parts = where_the_time_goes(airflow, ticks, measured_since)
     finally:
         left = airflow.stop()
@@ -234,6 +239,7 @@ def freshness(home: Path, minutes: float, tick_every: float) -> None:
     print("  where the time goes (Airflow's records; per tick, then per olist_realtime run):")
     for name, values in parts.items():
         print(f"    {name:42s} {_quantiles(values)}  (n={len(values)})")
+    print(f"  {stalls.report()}")
 
 
 def main() -> None:
