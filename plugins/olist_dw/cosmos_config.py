@@ -51,7 +51,9 @@ started-from-trigger task (the triggerer deserializes the DAG twice for each, an
 DAG processor a callback request, which parses olist_batch.py again). Then the first build's full parse went:
 dbt keys its partial-parse state on the command's --profile and --target, which `make manifest` did not pass
 (olist_dw.dbt_runner.profile_args). Same bench, same day: median 43.3 s (runs 51.5, 35.0; producer of run 1
-23.8 s) -> 40.2 s (48.4, 32.0; 18.6 s).
+23.8 s) -> 40.2 s (48.4, 32.0; 18.6 s). The same code on another day's idle machine: median 26.1 s (producer 10.9,
+reporting 6.6), and 32.6 s with the realtime DAGs live (producer 13.0, reporting 8.2): the reports start after
+the build by design (above), so they stay about a quarter of the run.
 
 A second try still happens without retries: when the scheduler dies mid-build and restarts, it resets the
 producer's orphaned try (LocalExecutor cannot adopt it) and queues a new one. Cosmos would skip it, its
