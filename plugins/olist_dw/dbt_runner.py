@@ -65,11 +65,31 @@ def invoke_dbt(args: list[str], target: Target) -> Any:
     return dbtRunner().invoke(full)
 
 
+FAILED_NODE_STATUSES = ("error", "fail", "runtime error")
+NODES_NAMED_IN_AN_ERROR = 5
+
+
+def failed_nodes(result: Any) -> list[str]:
+    """`<node>: <dbt's message>` for each node of a dbtRunnerResult that failed or errored (a data test's count
+    of failing rows, a model's database error): what the error names, since a quiet command logged nothing."""
+    found = []
+    for node_result in getattr(result.result, "results", None) or []:
+        if str(getattr(node_result, "status", "")) in FAILED_NODE_STATUSES:
+            message = " ".join(str(node_result.message or "").split())
+            found.append(f"{node_result.node.unique_id}: {message}")
+    return found
+
+
 def run_dbt(args: list[str], target: Target) -> None:
-    """Invoke dbt in-process with the target's environment; raise a UserFacingError naming the failed command."""
+    """Invoke dbt in-process with the target's environment; raise a UserFacingError naming the failed command
+    and its failed nodes with dbt's message for each (the first few)."""
     result = invoke_dbt(args, target)
     if not result.success:
-        raise UserFacingError(f"dbt {' '.join(args)} failed: {result.exception or 'see the log above'}")
+        failed = failed_nodes(result)
+        detail = "; ".join(failed[:NODES_NAMED_IN_AN_ERROR]) + (
+            f"; and {len(failed) - NODES_NAMED_IN_AN_ERROR} more" if len(failed) > NODES_NAMED_IN_AN_ERROR else ""
+        )
+        raise UserFacingError(f"dbt {' '.join(args)} failed: {result.exception or detail or 'see the log above'}")
 
 
 def manifest_parse_args(target: Target, dbt_target: str | None = None) -> list[str]:

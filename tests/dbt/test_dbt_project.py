@@ -13,6 +13,7 @@ from decimal import Decimal
 from pathlib import Path
 
 import duckdb
+import pytest
 
 from olist_dw.contract import SOURCES_BY_TABLE
 from olist_dw.dashboard.queries import BATCH_TABLES, REALTIME_TABLE
@@ -322,3 +323,44 @@ def test_schema_usage_is_granted_on_the_build_schemas_the_publish_swap_renames(t
         "grant usage on schema gold__build to bi_analyst;",
         "grant usage on schema realtime to bi_analyst;",
     ]
+
+
+def test_a_failed_quiet_dbt_command_names_each_failed_test_with_its_count(
+    built_warehouse: BuiltWarehouse, tmp_path: Path, monkeypatch
+) -> None:
+    from olist_dw.dbt_runner import run_dbt
+    from olist_dw.errors import UserFacingError
+    from olist_dw.settings import Settings
+    from olist_dw.targets import get_target
+
+    home = tmp_path / "home"
+    home.mkdir()
+    warehouse = home / "warehouse.duckdb"
+    shutil.copy(built_warehouse.warehouse_path, warehouse)
+    wal = built_warehouse.warehouse_path.with_name(built_warehouse.warehouse_path.name + ".wal")
+    if wal.exists():
+        shutil.copy(wal, warehouse.with_name(warehouse.name + ".wal"))
+    con = duckdb.connect(str(warehouse))
+    try:
+        ((broken,),) = con.execute("select count(*) from marts.fct_order_items where order_item_id = 1").fetchall()
+        con.execute("update marts.fct_order_items set product_version_key = null where order_item_id = 1")
+    finally:
+        con.close()
+    assert broken > 0
+    monkeypatch.setenv("OLIST_HOME", str(home))
+    monkeypatch.setenv("OLIST_TARGET", "local")
+    saved_env = dict(os.environ)  # run_dbt exports the profile's variables: restore them afterwards
+    try:
+        with pytest.raises(UserFacingError) as failure:
+            run_dbt(
+                ["test", "--select", "fct_order_items", "--log-level", "none", "--log-level-file", "none"]
+                + dbt_paths(tmp_path),
+                get_target(Settings()),
+            )
+    finally:
+        os.environ.clear()
+        os.environ.update(saved_env)
+    message = str(failure.value)
+    assert "test.olist.not_null_fct_order_items_product_version_key." in message
+    assert f"Got {broken} result" in message
+    assert "seller_version_key" not in message  # the tests that passed are not named
