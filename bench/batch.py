@@ -16,8 +16,9 @@ seconds are measured inside it (imports and the JVM start-up left out, printed a
   file, local[cores] (when pyspark and java are installed).
 
 Targets (2 cores): project <= 2x the DuckDB floor at scale 1; scale 10 peak RSS <= 1.5 GB; scale 1 end to
-end <= 90 s; DAG parse <= 0.5 s per file. State goes to OLIST_HOME (default bench/results/batch-home), never
-to the user's .olist; the side-by-side lake is a temporary folder.
+end <= 90 s; DAG parse <= 0.5 s per file. State goes to OLIST_HOME (default bench/results/batch-home/<dataset>,
+one home per scale and seed or --source folder), never to the user's .olist; the side-by-side lake is a
+temporary folder.
 """
 
 from __future__ import annotations
@@ -306,7 +307,10 @@ def main() -> int:
         print(json.dumps(figures))
         return 0
 
-    os.environ.setdefault("OLIST_HOME", str(ROOT / "bench" / "results" / "batch-home"))
+    # One home per dataset: the warehouse's snapshots keep the history of every extract loaded into it, and an
+    # unrelated dataset is not a later extract of the same shop (its items would find no product version).
+    dataset = f"source-{args.source.resolve().name}" if args.source else f"scale-{args.scale:g}-seed-{args.seed}"
+    os.environ.setdefault("OLIST_HOME", str(ROOT / "bench" / "results" / "batch-home" / dataset))
     os.environ["OLIST_TARGET"] = "local"
     os.environ.setdefault("OLIST_TASK_RETRIES", "0")
     from olist_dw.settings import get_settings
