@@ -40,6 +40,12 @@ class Settings(BaseSettings):
         "included) fails the batch run at validate.",
     )
     task_retries: int = Field(2, ge=0, description="Retries of every pipeline task (0 in tests: fail fast).")
+    duckdb_memory_limit: str = Field(
+        "1GB",
+        pattern=r"^\d+(\.\d+)?\s*(KB|MB|GB|TB|KiB|MiB|GiB|TiB)$",
+        description="DuckDB's memory for the local dbt build (the warehouse file); past it, joins, aggregates and "
+        "sorts spill to disk. DuckDB's own default is 80% of RAM.",
+    )
 
     # --- simulation (near real time) ---------------------------------------------------------
     sim_tick_seconds: float = Field(60.0, gt=0, description="Simulated seconds per tick before speed-up.")

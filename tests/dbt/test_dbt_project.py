@@ -364,3 +364,22 @@ def test_a_failed_quiet_dbt_command_names_each_failed_test_with_its_count(
     assert "test.olist.not_null_fct_order_items_product_version_key." in message
     assert f"Got {broken} result" in message
     assert "seller_version_key" not in message  # the tests that passed are not named
+
+
+def test_the_local_dbt_builds_duckdb_runs_within_the_memory_limit_setting(olist_home: Path, monkeypatch) -> None:
+    from olist_dw.dbt_runner import invoke_dbt as invoke_project_dbt
+    from olist_dw.settings import Settings
+    from olist_dw.targets import get_target
+
+    monkeypatch.setenv("OLIST_DUCKDB_MEMORY_LIMIT", "700MB")
+    saved_env = dict(os.environ)  # invoke_dbt exports the profile's variables: restore them afterwards
+    try:
+        result = invoke_project_dbt(
+            ["show", "--inline", "select current_setting('memory_limit') as memory_limit", *dbt_paths(olist_home)],
+            get_target(Settings()),
+        )
+    finally:
+        os.environ.clear()
+        os.environ.update(saved_env)
+    assert result.success, result.exception
+    assert result.result.results[0].agate_table.rows[0][0] == "667.5 MiB"  # DuckDB's 700 MB, in MiB

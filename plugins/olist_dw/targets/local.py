@@ -78,6 +78,10 @@ class LocalTarget(Target):
             profiles_yml_filepath=DBT_PROJECT_DIR / "profiles.yml",
         )
 
+    def dbt_env(self) -> dict[str, str]:
+        # The dbt-duckdb profile's memory_limit (profiles.yml): bounded memory at SF10, spilling to disk past it.
+        return {**super().dbt_env(), "OLIST_DUCKDB_MEMORY_LIMIT": self.settings.duckdb_memory_limit}
+
     def realtime_trigger_asset(self):
         """No queue locally: the delivery DAG lists the asset in its outlets, so each file emits an event."""
         from olist_dw.assets import bronze_sim_asset
