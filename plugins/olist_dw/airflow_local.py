@@ -89,6 +89,24 @@ def run_airflow(args: list[str], settings: Settings, check: bool = True, **kwarg
     return subprocess.run([airflow_executable(), *component_args(args, settings)], env=env, check=check, **kwargs)
 
 
+def run_through_ctrl_c(command: list[str], env: dict[str, str]) -> int:
+    """Run `command` and wait for it to end, through any Ctrl+C; its exit code (0 when it stopped on a Ctrl+C).
+
+    A terminal's Ctrl+C reaches every process of the foreground group, the child included, and `airflow
+    standalone` answers it by stopping its components and reading their output until they end. So the caller
+    only waits: `subprocess.run` would SIGKILL the child 0.25 s after the interrupt, leaving the components to
+    shut down with no reader on their output (a triggerer hung in its shutdown, unreaped children)."""
+    process = subprocess.Popen(command, env=env)
+    interrupted = False
+    while True:
+        try:
+            code = process.wait()
+        except KeyboardInterrupt:
+            interrupted = True
+            continue
+        return 0 if interrupted else code
+
+
 WAREHOUSE_POOL_SLOTS = 1
 
 

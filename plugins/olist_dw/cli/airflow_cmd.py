@@ -19,10 +19,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    import subprocess
     import sys
 
-    from olist_dw.airflow_local import airflow_env, ensure_airflow_db, run_airflow
+    from olist_dw.airflow_local import airflow_env, ensure_airflow_db, run_airflow, run_through_ctrl_c
     from olist_dw.settings import get_settings
 
     settings = get_settings()
@@ -36,7 +35,4 @@ def run(args: argparse.Namespace) -> int:
         f"(listening on OLIST_BIND_HOST={settings.bind_host}; Ctrl+C stops every component)",
         flush=True,
     )
-    try:
-        return subprocess.run([sys.executable, "-m", "olist_dw.airflow_standalone"], env=env, check=False).returncode
-    except KeyboardInterrupt:
-        return 0
+    return run_through_ctrl_c([sys.executable, "-m", "olist_dw.airflow_standalone"], env)
