@@ -12,10 +12,15 @@ Run as `python -m olist_dw.airflow_standalone` in the local Airflow environment 
 
 from __future__ import annotations
 
+import threading
+
 from airflow.cli.commands import standalone_command
 
 from olist_dw.airflow_local import component_args
 from olist_dw.settings import get_settings
+
+# How long a component may take to stop on the Ctrl+C it got from the terminal before it is sent SIGTERM.
+STOP_GRACE_SECONDS = 15.0
 
 
 class ProjectSubCommand(standalone_command.SubCommand):
@@ -23,6 +28,26 @@ class ProjectSubCommand(standalone_command.SubCommand):
 
     def __init__(self, parent, name: str, command: list[str], env: dict[str, str]):
         super().__init__(parent, name, component_args(command, get_settings()), env)
+
+    def stop(self):
+        """SIGTERM the component only if it is still running `STOP_GRACE_SECONDS` after the stop began.
+
+        A terminal's Ctrl+C reaches every component at once, and Airflow's standalone command then sends each a
+        SIGTERM as well. A scheduler takes each signal as `sys.exit()` wherever it is: the second one, a few
+        milliseconds later, interrupted its LocalExecutor's shutdown before every idle worker got its stop
+        message, and the scheduler then waited for those workers forever. A component that got no Ctrl+C (the
+        supervisor alone was interrupted) still gets its SIGTERM, later."""
+        process = self.process
+        if process is None or process.poll() is not None:
+            return
+
+        def terminate_if_running() -> None:
+            if process.poll() is None:
+                process.terminate()
+
+        timer = threading.Timer(STOP_GRACE_SECONDS, terminate_if_running)
+        timer.daemon = True  # the supervisor exits as soon as every component has
+        timer.start()
 
 
 def main() -> None:
